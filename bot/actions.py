@@ -1,0 +1,136 @@
+"""The button vocabulary: short prefixed strings a button carries, built and parsed in one place.
+
+Chat platforms hand button data back verbatim from the person's device, so nothing read here is
+trusted: `parse_*` return None for anything malformed, and every id is re-checked by the service.
+Telegram allows 64 bytes; every builder stays well inside that.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MAX_BYTES = 64
+
+MENU = "m"
+MY_BOOKINGS = "mb"
+HELP = "hp"
+PRIVACY = "pv"
+SETTINGS = "st"
+CONSENT_NO = "on:n"
+ASK_HOME = "on:h"
+SKIP_HOME = "on:s"
+TYPE_TOWN = "on:t"
+SHARE_LOCATION = "on:g"
+ASK_PREFERENCE = "on:q"
+
+PLACE_PATTERN = r"a|h|o|[lc]\d{1,9}|n-?\d{1,2}\.\d{1,4},-?\d{1,3}\.\d{1,4}"
+DAYS = ("a", "t", "w", "n")
+UNSET = "_"
+
+
+def consent_yes(session_id: int | None = None) -> str:
+    """Agree to the notice; with a session id, carry on booking it afterwards."""
+    return "on:y" if session_id is None else f"on:y:{session_id}"
+
+
+def area(index: int) -> str:
+    return f"on:a:{index}"
+
+
+def home(library_id: int) -> str:
+    return f"on:l:{library_id}"
+
+
+def preference(code: str) -> str:
+    return f"on:p:{code}"
+
+
+def book(session_id: int) -> str:
+    return f"bk:{session_id}"
+
+
+def cancel_booking(booking_id: int) -> str:
+    return f"cx:{booking_id}"
+
+
+def confirm_cancel(booking_id: int) -> str:
+    return f"cy:{booking_id}"
+
+
+def calendar(booking_id: int) -> str:
+    return f"ic:{booking_id}"
+
+
+@dataclass(frozen=True)
+class Browse:
+    """A step of finding sessions: any part still UNSET is asked next, in this order."""
+
+    activity: str = UNSET  # "0" any, or an activity id
+    place: str = UNSET  # a any, h home, o online, l<id> library, c<id> its town, n<lat>,<lon>
+    day: str = UNSET  # a any, t today, w this week, n next week
+    page: int = 0
+
+    def data(self) -> str:
+        return f"ss:{self.activity}:{self.place}:{self.day}:{self.page}"
+
+    def show(self, session_id: int) -> str:
+        """Open one session, remembering this list for the Back button."""
+        return f"sv:{session_id}:{self.activity}:{self.place}:{self.day}:{self.page}"
+
+    def replace(self, **changes: object) -> Browse:
+        values = {**self.__dict__, **changes}
+        return Browse(**values)  # type: ignore[arg-type]
+
+    def near_me(self) -> str:
+        """Ask for a location, then carry on with this kind and day."""
+        return f"nr:{self.activity}:{self.day}"
+
+    @property
+    def next_question(self) -> str | None:
+        for part in ("activity", "place", "day"):
+            if getattr(self, part) == UNSET:
+                return part
+        return None
+
+
+_BROWSE = re.compile(
+    rf"(?P<activity>_|\d{{1,9}}):(?P<place>_|{PLACE_PATTERN}):(?P<day>[_atwn]):(?P<page>\d{{1,4}})"
+)
+
+
+def parse_browse(parts: str) -> Browse | None:
+    """Parse 'activity:place:day:page' (the tail of ss: and sv: data)."""
+    match = _BROWSE.fullmatch(parts)
+    if not match:
+        return None
+    return Browse(match["activity"], match["place"], match["day"], int(match["page"]))
+
+
+def parse_near_me(data: str) -> Browse | None:
+    """The kind and day carried by a near_me button."""
+    head, _, rest = data.partition(":")
+    activity, _, day = rest.partition(":")
+    return parse_browse(f"{activity}:_:{day}:0") if head == "nr" else None
+
+
+def parse_id(data: str, prefix: str) -> int | None:
+    """The number after `prefix:`, or None if the rest is not a plain id."""
+    head, _, tail = data.partition(":")
+    if head != prefix or not tail.isdigit() or len(tail) > 12:
+        return None
+    return int(tail)
+
+
+def near_place(latitude: float, longitude: float) -> str:
+    return f"n{latitude:.4f},{longitude:.4f}"
+
+
+def parse_near(place: str) -> tuple[float, float] | None:
+    if not place.startswith("n"):
+        return None
+    lat_text, _, lon_text = place[1:].partition(",")
+    latitude, longitude = float(lat_text), float(lon_text)
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None
+    return latitude, longitude

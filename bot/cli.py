@@ -1,0 +1,136 @@
+"""`cuppa-bot`: run the bot, talk to it in a terminal, and look after its database."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from bot.config import Config, ConfigError, load_config
+from bot.core import Services, build_services
+from bot.demo import seed_demo
+
+T = TypeVar("T")
+EXIT_CONFIG = 2
+
+
+def fail(message: str) -> None:
+    """One clear line and exit status 2, for anything the person running us must fix."""
+    click.echo(f"cuppa-bot: {message}", err=True)
+    sys.exit(EXIT_CONFIG)
+
+
+def with_services(config: Config, work: Callable[[Services], Awaitable[T]]) -> T:
+    """Run `work` with a prepared database, disposing of the engine afterwards."""
+
+    async def runner() -> T:
+        services = build_services(config)
+        try:
+            await services.db.upgrade()
+            return await work(services)
+        finally:
+            await services.db.dispose()
+
+    return asyncio.run(runner())
+
+
+async def migrated(services: Services) -> None:
+    """Nothing more to do once `with_services` has applied the migrations."""
+
+
+@click.group()
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="TOML configuration file (default: ./config.toml if present).",
+)
+@click.pass_context
+def main(ctx: click.Context, config_path: Path | None) -> None:
+    """Cuppa: book Just a Cuppa, wellbeing sessions and Reading Friends calls."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for noisy in ("httpx", "apscheduler", "aiosqlite", "alembic.runtime.migration"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        ctx.obj = load_config(config_path)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+@main.command()
+@click.option(
+    "--as",
+    "who",
+    default="resident",
+    show_default=True,
+    help="Speak as this Telegram user id, or as 'resident' or 'staff'.",
+)
+@click.pass_obj
+def chat(config: Config, who: str) -> None:
+    """Talk to the bot in this terminal, on demo data, with no Telegram token."""
+    from bot.telegram.terminal import run_terminal_chat, speaker
+
+    try:
+        user_id, config = speaker(who, config)
+    except ConfigError as exc:
+        fail(str(exc))
+    logging.getLogger().setLevel(logging.WARNING)
+    with_services(config, lambda services: run_terminal_chat(services, user_id))
+
+
+@main.command()
+@click.pass_obj
+def run(config: Config) -> None:
+    """Run the bot on Telegram: polling, or a webhook when telegram.webhook_url is set."""
+    from bot.telegram.application import build_application
+
+    if not config.telegram.token:
+        fail("no Telegram token: set telegram.token in the configuration or CUPPA_TELEGRAM_TOKEN")
+
+    with_services(config, migrated)
+    application = build_application(build_services(config))
+    telegram = config.telegram
+    if telegram.webhook_url:
+        application.run_webhook(
+            listen=telegram.webhook_listen,
+            port=telegram.webhook_port,
+            webhook_url=telegram.webhook_url,
+            secret_token=telegram.webhook_secret or None,
+        )
+    else:
+        application.run_polling()
+
+
+@main.command("seed-demo")
+@click.pass_obj
+def seed_demo_command(config: Config) -> None:
+    """Load the demo libraries, activities and sessions (safe to run twice)."""
+
+    async def seed(services: Services) -> Any:
+        return await seed_demo(services.db, services.config, services.clock)
+
+    report = with_services(config, seed)
+    click.echo(
+        f"Added {report.libraries} libraries, {report.activities} activities and "
+        f"{report.sessions} sessions."
+    )
+
+
+@main.group()
+def db() -> None:
+    """Look after the database."""
+
+
+@db.command()
+@click.pass_obj
+def upgrade(config: Config) -> None:
+    """Apply every migration not yet applied."""
+    with_services(config, migrated)
+    click.echo("The database is up to date.")

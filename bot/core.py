@@ -1,0 +1,47 @@
+"""The composition root for the domain: configuration → database → services.
+
+Chat adapters (Telegram, the terminal) and scheduled jobs receive one `Services` and call it;
+nothing else builds services.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.clock import Clock, system_clock
+from bot.config import Config
+from bot.db.database import Database
+from bot.services.bookings import Bookings
+from bot.services.catalogue import Catalogue
+from bot.services.people import People
+from bot.services.places import Libraries
+
+
+@dataclass(frozen=True)
+class Services:
+    config: Config
+    clock: Clock
+    db: Database
+    people: People
+    libraries: Libraries
+    catalogue: Catalogue
+    bookings: Bookings
+
+    def is_staff(self, telegram_id: int | None) -> bool:
+        return telegram_id is not None and telegram_id in self.config.staff.telegram_ids
+
+
+def build_services(
+    config: Config, clock: Clock = system_clock, db: Database | None = None
+) -> Services:
+    db = db or Database(config.database.url, echo=config.database.echo)
+    libraries = Libraries(db)
+    return Services(
+        config=config,
+        clock=clock,
+        db=db,
+        people=People(db, clock),
+        libraries=libraries,
+        catalogue=Catalogue(db, config, clock, libraries),
+        bookings=Bookings(db, config, clock),
+    )

@@ -1,0 +1,186 @@
+"""The tables. Times are stored in UTC (see `UTCDateTime`) and shown in the service's time zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on every backend (SQLite keeps no offset, so we put it back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: give a time zone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+class Library(Base):
+    __tablename__ = "libraries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    town: Mapped[str] = mapped_column(String(80), index=True)
+    area: Mapped[str] = mapped_column(String(80), index=True)
+    address: Mapped[str] = mapped_column(String(200))
+    postcode: Mapped[str] = mapped_column(String(10))
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    phone: Mapped[str] = mapped_column(String(30))
+    accessibility: Mapped[str] = mapped_column(Text, default="")
+
+
+class Activity(Base):
+    __tablename__ = "activities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    # Words people type for it ("tea, cuppa"), comma separated: free text routing reads them.
+    keywords: Mapped[str] = mapped_column(Text, default="")
+
+
+class Person(Base):
+    """Someone who agreed to the privacy notice. Nothing is kept for anyone who has not."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    first_name: Mapped[str] = mapped_column(String(64), default="")
+    consented_at: Mapped[datetime]
+    home_library_id: Mapped[int | None] = mapped_column(
+        ForeignKey("libraries.id", ondelete="SET NULL")
+    )
+    # "in_person", "online" or "both": sets the default place when looking for sessions.
+    preference: Mapped[str] = mapped_column(String(12), default="both")
+    # The question the bot is waiting for typed text on, if any (for example a town).
+    awaiting: Mapped[str | None] = mapped_column(String(40))
+    unreachable_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    home_library: Mapped[Library | None] = relationship(lazy="raise")
+
+
+class LibrarySession(Base):
+    """One sitting of an activity, at a library or online."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (Index("ix_sessions_status_starts", "status", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"), index=True)
+    library_id: Mapped[int | None] = mapped_column(ForeignKey("libraries.id"), index=True)
+    online: Mapped[bool] = mapped_column(Boolean, default=False)
+    join_link: Mapped[str] = mapped_column(String(300), default="")
+    starts_at: Mapped[datetime]
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    capacity: Mapped[int] = mapped_column(Integer)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    # "scheduled" or "cancelled"
+    status: Mapped[str] = mapped_column(String(12), default="scheduled")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    activity: Mapped[Activity] = relationship(lazy="raise")
+    library: Mapped[Library | None] = relationship(lazy="raise")
+
+
+ACTIVE_BOOKING = "status IN ('booked', 'waiting')"
+
+
+class Booking(Base):
+    """A place (status "booked") or a place in the queue ("waiting"); "cancelled" keeps history."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        # One live booking or waitlist place per person per session: the database refuses a double.
+        Index(
+            "uq_bookings_live",
+            "session_id",
+            "person_id",
+            unique=True,
+            sqlite_where=text(ACTIVE_BOOKING),
+            postgresql_where=text(ACTIVE_BOOKING),
+        ),
+        Index("ix_bookings_session_status", "session_id", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    session: Mapped[LibrarySession] = relationship(lazy="raise")
+    person: Mapped[Person] = relationship(lazy="raise")
+
+
+class OutboxMessage(Base):
+    """A message the bot sends on its own, written in the transaction of the change behind it.
+
+    The delivery worker sends due rows; each ends "sent", "failed" (with the reason) or
+    "cancelled".
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    # Buttons as [[["label", "callback data"], ...], ...]: plain data, rendered by the adapter.
+    buttons: Mapped[list[Any] | None] = mapped_column(JSON)
+    booking_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bookings.id", ondelete="SET NULL"), index=True
+    )
+    not_before: Mapped[datetime] = mapped_column(default=utcnow)
+    # "pending", "sent", "failed" or "cancelled"
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Set while a delivery worker holds the row; a lapsed lease lets another worker take it.
+    claimed_until: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]

@@ -1,0 +1,1 @@
+"""Outbound delivery: sending the outbox within Telegram's limits, surviving crashes."""

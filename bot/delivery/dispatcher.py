@@ -1,0 +1,255 @@
+"""Sending due outbox rows: claim a batch, send each within the limits, record how each ended.
+
+A row is claimed with a lease (`claimed_until`) in its own short transaction, so a process that
+dies mid-batch leaves rows another sweep takes once the lease is over; a single-process SQLite
+bot releases its own stale claims at start-up. Results are written in small batches, so after a
+`kill -9` only messages sent but not yet recorded can go twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+
+from bot.clock import Clock
+from bot.config import DeliveryConfig
+from bot.db.database import Database
+from bot.db.models import OutboxMessage, Person
+from bot.delivery.ratelimit import RateLimiter
+from bot.delivery.sender import Blocked, PermanentFailure, RetryLater, Sender, TemporaryFailure
+from bot.services.outbox import keyboard_from_json
+
+LEASE = timedelta(seconds=60)
+RECORD_EVERY = 50
+UNREACHABLE = "unreachable: the person has blocked the bot"
+MAX_BACKOFF_SECONDS = 300
+
+
+@dataclass
+class SweepReport:
+    sent: int = 0
+    failed: int = 0
+    retrying: int = 0
+    deferred: int = 0
+    paused_for: float = 0.0
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.failed + self.retrying
+
+
+@dataclass
+class _Claimed:
+    id: int
+    chat_id: int
+    text: str
+    buttons: Any
+    attempts: int
+
+
+@dataclass
+class _Results:
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    blocked_chats: set[int] = field(default_factory=set)
+
+
+class Dispatcher:
+    """Sends what is due. `sleep` and `monotonic` are injectable so tests control time."""
+
+    def __init__(
+        self,
+        db: Database,
+        config: DeliveryConfig,
+        clock: Clock,
+        sender: Sender,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._db = db
+        self._config = config
+        self._clock = clock
+        self._sender = sender
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self.limiter = RateLimiter(config.messages_per_second, config.per_chat_per_second)
+
+    async def release_stale_claims(self) -> int:
+        """Free every claim (only safe when this is the one process using the database)."""
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == "pending", OutboxMessage.claimed_until.is_not(None))
+                .values(claimed_until=None)
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def sweep(self) -> SweepReport:
+        """Send every row due now that the limits allow; return what happened."""
+        report = SweepReport()
+        claimed = await self._claim()
+        results = _Results()
+        for index, message in enumerate(claimed):
+            if message.chat_id in results.blocked_chats:
+                self._fail(results, message, UNREACHABLE)
+                report.failed += 1
+                continue
+            if self.limiter.chat_ready_at(message.chat_id) > self._monotonic():
+                self._release(results, message)
+                report.deferred += 1
+                continue
+            wait = self.limiter.ready_at(message.chat_id) - self._monotonic()
+            if wait > 0:
+                await self._sleep(wait)
+            outcome, paused = await self._send(message, results)
+            setattr(report, outcome, getattr(report, outcome) + 1)
+            if paused:
+                report.paused_for = paused
+                for rest in claimed[index + 1 :]:
+                    self._release(results, rest)
+                break
+            if len(results.updates) >= RECORD_EVERY:
+                await self._record(results)
+                results = _Results(blocked_chats=results.blocked_chats)
+        await self._record(results)
+        return report
+
+    async def _claim(self) -> list[_Claimed]:
+        now = self._clock()
+        async with self._db.transaction() as session:
+            rows = list(
+                await session.execute(
+                    select(
+                        OutboxMessage.id,
+                        OutboxMessage.chat_id,
+                        OutboxMessage.text,
+                        OutboxMessage.buttons,
+                        OutboxMessage.attempts,
+                    )
+                    .where(
+                        OutboxMessage.status == "pending",
+                        OutboxMessage.not_before <= now,
+                        or_(
+                            OutboxMessage.claimed_until.is_(None),
+                            OutboxMessage.claimed_until < now,
+                        ),
+                    )
+                    .order_by(OutboxMessage.not_before, OutboxMessage.id)
+                    .limit(self._config.batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            if rows:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_([row.id for row in rows]))
+                    .values(claimed_until=now + LEASE)
+                )
+        return [_Claimed(*row) for row in rows]
+
+    async def _send(self, message: _Claimed, results: _Results) -> tuple[str, float]:
+        """Send one message: the SweepReport field it counts under, and any pause (429)."""
+        attempts = message.attempts + 1
+        try:
+            await self._sender.send(
+                message.chat_id, message.text, keyboard_from_json(message.buttons)
+            )
+        except RetryLater as exc:
+            seconds = max(float(exc.seconds), 0.0)
+            self.limiter.pause_until(self._monotonic() + seconds)
+            results.updates.append(
+                {
+                    "id": message.id,
+                    "claimed_until": None,
+                    "not_before": self._clock() + timedelta(seconds=seconds),
+                }
+            )
+            return "retrying", seconds
+        except Blocked:
+            results.blocked_chats.add(message.chat_id)
+            self._fail(results, message, UNREACHABLE, attempts)
+            return "failed", 0.0
+        except TemporaryFailure as exc:
+            if attempts >= self._config.max_attempts:
+                self._fail(results, message, f"gave up after {attempts} tries: {exc}", attempts)
+                return "failed", 0.0
+            backoff = min(2**attempts, MAX_BACKOFF_SECONDS)
+            results.updates.append(
+                {
+                    "id": message.id,
+                    "claimed_until": None,
+                    "attempts": attempts,
+                    "last_error": str(exc)[:500],
+                    "not_before": self._clock() + timedelta(seconds=backoff),
+                }
+            )
+            return "retrying", 0.0
+        except PermanentFailure as exc:
+            self._fail(results, message, str(exc)[:500], attempts)
+            return "failed", 0.0
+        finally:
+            self.limiter.sent(message.chat_id, self._monotonic())
+        results.updates.append(
+            {
+                "id": message.id,
+                "status": "sent",
+                "sent_at": self._clock(),
+                "claimed_until": None,
+                "attempts": attempts,
+            }
+        )
+        return "sent", 0.0
+
+    @staticmethod
+    def _fail(
+        results: _Results, message: _Claimed, reason: str, attempts: int | None = None
+    ) -> None:
+        results.updates.append(
+            {
+                "id": message.id,
+                "status": "failed",
+                "last_error": reason,
+                "claimed_until": None,
+                "attempts": attempts if attempts is not None else message.attempts,
+            }
+        )
+
+    @staticmethod
+    def _release(results: _Results, message: _Claimed) -> None:
+        results.updates.append({"id": message.id, "claimed_until": None})
+
+    async def _record(self, results: _Results) -> None:
+        """Write outcomes in one transaction; a blocked chat's other waiting rows fail too."""
+        if not results.updates and not results.blocked_chats:
+            return
+        now = self._clock()
+        async with self._db.transaction() as session:
+            for values in _group_by_keys(results.updates):
+                await session.execute(update(OutboxMessage), values)
+            if results.blocked_chats:
+                chats = list(results.blocked_chats)
+                await session.execute(
+                    update(Person)
+                    .where(Person.telegram_id.in_(chats), Person.unreachable_at.is_(None))
+                    .values(unreachable_at=now)
+                )
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.chat_id.in_(chats), OutboxMessage.status == "pending")
+                    .values(status="failed", last_error=UNREACHABLE, claimed_until=None)
+                )
+        results.updates.clear()
+
+
+def _group_by_keys(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Bulk UPDATE by primary key wants the same columns in every row of one call."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    return list(groups.values())

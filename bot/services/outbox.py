@@ -1,0 +1,51 @@
+"""Writing messages the bot sends on its own, inside the transaction that causes them.
+
+The row commits with the change or not at all, so a crash can never leave a booking made and its
+notice lost; the delivery worker sends it later.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import OutboxMessage, Person
+from bot.services.views import Button, Keyboard
+
+
+def keyboard_to_json(keyboard: Keyboard | None) -> list[list[list[str]]] | None:
+    if not keyboard:
+        return None
+    return [[[button.label, button.data] for button in row] for row in keyboard]
+
+
+def keyboard_from_json(raw: list[list[list[str]]] | None) -> Keyboard:
+    return [[Button(label, data) for label, data in row] for row in raw or []]
+
+
+def enqueue(
+    session: AsyncSession,
+    person: Person,
+    *,
+    kind: str,
+    text: str,
+    keyboard: Keyboard | None = None,
+    not_before: datetime | None = None,
+    booking_id: int | None = None,
+) -> OutboxMessage | None:
+    """Add a message for `person` to this transaction; None if they cannot be written to."""
+    if person.telegram_id is None or person.unreachable_at is not None:
+        return None
+    message = OutboxMessage(
+        chat_id=person.telegram_id,
+        person_id=person.id,
+        kind=kind,
+        text=text,
+        buttons=keyboard_to_json(keyboard),
+        booking_id=booking_id,
+    )
+    if not_before is not None:
+        message.not_before = not_before
+    session.add(message)
+    return message

@@ -1,0 +1,110 @@
+"""People's profiles: consent first, then a home library and a preference."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.clock import Clock
+from bot.db.database import Database
+from bot.db.models import Library, Person
+from bot.services.places import library_view
+from bot.services.views import PersonView
+
+PREFERENCES = ("in_person", "online", "both")
+NAME_LIMIT = 64
+
+
+def person_view(row: Person) -> PersonView:
+    return PersonView(
+        id=row.id,
+        telegram_id=row.telegram_id,
+        first_name=row.first_name,
+        home_library=library_view(row.home_library) if row.home_library else None,
+        preference=row.preference,
+        awaiting=row.awaiting,
+        reachable=row.unreachable_at is None,
+    )
+
+
+def clean_name(name: str) -> str:
+    """A display name safe to store and show: printable, trimmed, bounded."""
+    printable = "".join(c for c in name if c.isprintable())
+    return " ".join(printable.split())[:NAME_LIMIT]
+
+
+async def load_person(session: AsyncSession, telegram_id: int) -> Person | None:
+    return await session.scalar(
+        select(Person)
+        .where(Person.telegram_id == telegram_id)
+        .options(selectinload(Person.home_library))
+    )
+
+
+class People:
+    """Who someone is to the bot. Nothing is written until they consent."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def by_telegram(self, telegram_id: int) -> PersonView | None:
+        async with self._db.transaction() as session:
+            row = await load_person(session, telegram_id)
+            return person_view(row) if row else None
+
+    async def consent(self, telegram_id: int, first_name: str) -> PersonView:
+        """Record agreement to the privacy notice; agreeing twice changes nothing."""
+        async with self._db.transaction() as session:
+            row = await load_person(session, telegram_id)
+            if row is None:
+                row = Person(
+                    telegram_id=telegram_id,
+                    first_name=clean_name(first_name),
+                    consented_at=self._clock(),
+                    home_library=None,
+                )
+                session.add(row)
+                await session.flush()
+            return person_view(row)
+
+    async def set_home_library(self, person_id: int, library_id: int | None) -> PersonView | None:
+        """Set or clear the home library; None if the library does not exist."""
+        async with self._db.transaction() as session:
+            if library_id is not None and await session.get(Library, library_id) is None:
+                return None
+        return await self._update(person_id, home_library_id=library_id)
+
+    async def set_preference(self, person_id: int, preference: str) -> PersonView | None:
+        if preference not in PREFERENCES:
+            return None
+        return await self._update(person_id, preference=preference)
+
+    async def set_awaiting(self, person_id: int, awaiting: str | None) -> PersonView | None:
+        """Remember which question typed text answers next (None: no question open)."""
+        return await self._update(person_id, awaiting=awaiting)
+
+    async def _update(self, person_id: int, **values: object) -> PersonView | None:
+        async with self._db.transaction() as session:
+            row = await session.get(Person, person_id, options=[selectinload(Person.home_library)])
+            if row is None:
+                return None
+            for name, value in values.items():
+                setattr(row, name, value)
+            await session.flush()
+            await session.refresh(row, ["home_library"])
+            return person_view(row)
+
+    async def mark_unreachable(self, telegram_id: int, when: datetime) -> None:
+        """The person blocked the bot: stop writing to them until they come back."""
+        async with self._db.transaction() as session:
+            row = await load_person(session, telegram_id)
+            if row is not None and row.unreachable_at is None:
+                row.unreachable_at = when
+
+    async def mark_reachable(self, person_id: int) -> None:
+        """They wrote to us again, so they have unblocked the bot."""
+        await self._update(person_id, unreachable_at=None)

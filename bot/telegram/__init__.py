@@ -1,0 +1,1 @@
+"""The Telegram adapter: the application, its sender, and the local Bot API stand-in."""

@@ -1,0 +1,60 @@
+"""/help, /privacy and /cancel: what the bot does, what it keeps, and a way out of any flow."""
+
+from __future__ import annotations
+
+from telegram import ReplyKeyboardRemove, Update
+
+from bot import actions
+from bot.services.views import Button
+from handlers.common import MENU_BUTTON, reply, show_menu
+from handlers.consent import short_notice
+from handlers.context import CuppaContext
+
+
+async def help_command(update: Update, context: CuppaContext) -> None:
+    """Say what the bot can do and how to reach a person."""
+    person = await context.person()
+    service = context.services.config.service
+    lines = [
+        "I can help you:",
+        "• find Just a Cuppa, Knit and Natter, Colour Me Calm, singing and Read My Mind "
+        "sessions, at your library or online (/sessions)",
+        "• book a place, or join the waiting list when a session is full",
+        "• see and cancel your bookings, and add them to your calendar (/mybookings)",
+        "",
+        "Send /cancel at any time to stop what you're doing, or tap Menu.",
+        "",
+        f"To talk to a person, call {service.name} on {service.phone}.",
+    ]
+    if person and person.home_library:
+        lines.append(f"{person.home_library.name}: {person.home_library.phone}")
+    keyboard = [
+        [Button("Find a session", actions.Browse().data())],
+        [Button("Privacy", actions.PRIVACY), MENU_BUTTON],
+    ]
+    await reply(update, "\n".join(lines), keyboard)
+
+
+async def privacy_command(update: Update, context: CuppaContext) -> None:
+    """The privacy notice in plain words."""
+    phone = context.services.config.service.phone
+    notice = short_notice(phone).removesuffix("\n\nIs that OK?")
+    text = (
+        f"{notice}\n\nWe keep your bookings so we can hold your place, tell you about changes "
+        "and count how many people come (those counts don't name anyone). Your location, if "
+        "you share it, is only used there and then to find nearby libraries; it isn't kept."
+    )
+    keyboard: list[list[Button]] = []
+    if await context.person() is None:
+        keyboard.append([Button("Yes, that's fine", actions.consent_yes())])
+    keyboard.append([MENU_BUTTON])
+    await reply(update, text, keyboard)
+
+
+async def cancel_command(update: Update, context: CuppaContext) -> None:
+    """Leave whatever flow the person is in and go back to the menu."""
+    person = await context.person()
+    if person is not None and person.awaiting is not None:
+        context.remember(await context.services.people.set_awaiting(person.id, None))
+    await reply(update, "OK, I've stopped that.", markup=ReplyKeyboardRemove())
+    await show_menu(update, context, "What would you like to do?")

@@ -1,0 +1,1 @@
+"""Background work: the delivery loop and APScheduler's periodic jobs."""
