@@ -44,9 +44,10 @@ async def reply(
             if "not modified" in str(exc):
                 return
             log.info("could not edit a message, sending a new one: %s", exc)
-    chat = update.effective_chat
+    # A button on a message too old to reach still names its user: their private chat.
+    chat = update.effective_chat or update.effective_user
     if chat is not None:
-        await chat.send_message(text, reply_markup=markup or inline)
+        await update.get_bot().send_message(chat.id, text, reply_markup=markup or inline)
 
 
 async def show_menu(update: Update, context: CuppaContext, text: str | None = None) -> None:

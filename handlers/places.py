@@ -6,11 +6,11 @@ from telegram import ReplyKeyboardRemove, Update
 
 from bot import actions
 from bot.actions import Browse
-from bot.services.views import Button, Keyboard
+from bot.services.views import Button, Keyboard, LibraryView
 from handlers.common import MENU_BUTTON, reply
 from handlers.context import CuppaContext
 from handlers.sessions import browse
-from handlers.start import ask_home, offer_homes
+from handlers.start import offer_homes
 
 
 def step_from(awaiting: str | None, prefix: str) -> Browse:
@@ -47,25 +47,19 @@ async def location_message(update: Update, context: CuppaContext) -> None:
     await browse(update, context, step_from(awaiting, "near").replace(place=near), edit=False)
 
 
-async def typed_place(update: Update, context: CuppaContext, text: str) -> bool:
-    """Answer a typed town or library name; False if it names no library we know."""
+async def typed_place(update: Update, context: CuppaContext, libraries: list[LibraryView]) -> None:
+    """Answer a typed town or library name that matched these libraries."""
     person = await context.person()
     awaiting = person.awaiting if person else None
-    libraries = await context.services.libraries.search(text)
     if awaiting == "home":
-        if not libraries:
-            await ask_home(update, context, lead="Sorry, I couldn't find a library by that name.")
-        else:
-            await offer_homes(update, libraries, "Is it one of these?")
-        return True
-    if not libraries:
-        return False
+        await offer_homes(update, libraries, "Is it one of these?")
+        return
     step = step_from(awaiting, "town")
     if person is not None and awaiting is not None:
         context.remember(await context.services.people.set_awaiting(person.id, None))
     if len(libraries) == 1:
         await browse(update, context, step.replace(place=f"l{libraries[0].id}"), edit=False)
-        return True
+        return
     keyboard: Keyboard = [
         [Button(library.name, step.replace(place=f"l{library.id}").data())]
         for library in libraries[:8]
@@ -75,4 +69,3 @@ async def typed_place(update: Update, context: CuppaContext, text: str) -> bool:
         keyboard.append([Button(f"All libraries in {libraries[0].town}", everywhere)])
     keyboard.append([MENU_BUTTON])
     await reply(update, "Which library did you mean?", keyboard)
-    return True

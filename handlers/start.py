@@ -50,6 +50,7 @@ async def onboarding_button(update: Update, context: CuppaContext) -> None:
             markup=location_keyboard(),
         )
     elif data in (actions.SKIP_HOME, actions.ASK_PREFERENCE):
+        context.remember(await context.services.people.set_awaiting(person.id, None))
         await ask_preference(update)
     elif data.startswith("on:a:"):
         await show_area(update, context, data.removeprefix("on:a:"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from telegram import Update
 
@@ -14,6 +15,7 @@ from handlers.context import CuppaContext
 from handlers.help import cancel_command, help_command, privacy_command
 from handlers.places import typed_place
 from handlers.sessions import browse, sessions_command
+from handlers.start import ask_home
 
 READ_LIMIT = 200
 
@@ -50,30 +52,49 @@ async def text_message(update: Update, context: CuppaContext) -> None:
         await not_understood(update, context)
         return
     person = await context.person()
-    if person is not None and person.awaiting == "home":
-        await typed_place(update, context, text)
+    awaiting = person.awaiting if person else None
+    libraries = await context.services.libraries.search(text)
+    if libraries and awaiting == "home":
+        await typed_place(update, context, libraries)
         return
+    route = await word_route(context, text)
+    if route is not None:
+        if person is not None and awaiting is not None:
+            context.remember(await context.services.people.set_awaiting(person.id, None))
+        await route(update, context)
+    elif libraries:
+        await typed_place(update, context, libraries)
+    elif awaiting == "home":
+        await ask_home(update, context, lead="Sorry, I couldn't find a library by that name.")
+    else:
+        await not_understood(update, context)
+
+
+async def word_route(context: CuppaContext, text: str) -> Route | None:
+    """Where a word or phrase the person typed leads, if anywhere."""
     for phrase, route in WORDS.items():
         if text == phrase or (len(phrase.split()) > 1 and mentions(text, phrase)):
-            await route(update, context)
-            return
-    keywords = await context.services.catalogue.activity_keywords()
-    for word, activity_id in keywords.items():
+            return route
+    for word, activity_id in (await context.services.catalogue.activity_keywords()).items():
         if mentions(text, word):
-            await browse(update, context, Browse(activity=str(activity_id)), edit=False)
-            return
+            return partial(browse_activity, activity_id=activity_id)
     if any(mentions(text, word) for word in NOT_YET_IN_BOT):
-        phone = context.services.config.service.phone
-        await reply(
-            update,
-            "Reading Friends and volunteering are arranged by phone for now: please call "
-            f"{phone} and we'll set it up with you.",
-        )
-        await show_menu(update, context, "Is there anything else I can help with?")
-        return
-    if await typed_place(update, context, text):
-        return
+        return by_phone
     if any(mentions(text, word) for word in ("help", "bookings", "sessions")):
-        await help_command(update, context)
-        return
-    await not_understood(update, context)
+        return help_command
+    return None
+
+
+async def browse_activity(update: Update, context: CuppaContext, activity_id: int) -> None:
+    await browse(update, context, Browse(activity=str(activity_id)), edit=False)
+
+
+async def by_phone(update: Update, context: CuppaContext) -> None:
+    """Things the bot does not do yet, with the number to call instead."""
+    phone = context.services.config.service.phone
+    await reply(
+        update,
+        "Reading Friends and volunteering are arranged by phone for now: please call "
+        f"{phone} and we'll set it up with you.",
+    )
+    await show_menu(update, context, "Is there anything else I can help with?")

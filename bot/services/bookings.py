@@ -177,6 +177,7 @@ class Bookings:
             person,
             kind="waitlist_place",
             text=text,
+            not_before=self._clock(),
             keyboard=keyboard,
             booking_id=view.id,
         )

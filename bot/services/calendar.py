@@ -33,6 +33,7 @@ def booking_calendar(booking: BookingView, service_name: str, stamp: datetime) -
     alarm.add("action", "DISPLAY")
     alarm.add("description", f"{session.activity} starts in an hour")
     alarm.add("trigger", timedelta(hours=-1))
+    event.add_component(alarm)
     calendar = Calendar()
     calendar.add("prodid", PRODUCT_ID)
     calendar.add("version", "2.0")

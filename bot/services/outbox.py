@@ -30,11 +30,12 @@ def enqueue(
     *,
     kind: str,
     text: str,
+    not_before: datetime,
     keyboard: Keyboard | None = None,
-    not_before: datetime | None = None,
     booking_id: int | None = None,
 ) -> OutboxMessage | None:
-    """Add a message for `person` to this transaction; None if they cannot be written to."""
+    """Add a message for `person`, to go at `not_before` (the service's now, for at once);
+    None if they cannot be written to."""
     if person.telegram_id is None or person.unreachable_at is not None:
         return None
     message = OutboxMessage(
@@ -44,8 +45,8 @@ def enqueue(
         text=text,
         buttons=keyboard_to_json(keyboard),
         booking_id=booking_id,
+        not_before=not_before,
+        created_at=not_before,
     )
-    if not_before is not None:
-        message.not_before = not_before
     session.add(message)
     return message

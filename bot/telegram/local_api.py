@@ -191,7 +191,7 @@ class LocalBotApi(BaseRequest):
             )
         shown.text, shown.buttons, shown.edited = text, buttons, True
         self._publish(shown)
-        return self._message_json(shown)
+        return self.message_json(shown)
 
     def _editMessageReplyMarkup(
         self, params: dict[str, Any], files: dict[str, Any]
@@ -199,7 +199,7 @@ class LocalBotApi(BaseRequest):
         shown = self._find(params)
         shown.buttons, shown.edited = _inline_buttons(params.get("reply_markup")), True
         self._publish(shown)
-        return self._message_json(shown)
+        return self.message_json(shown)
 
     def _answerCallbackQuery(self, params: dict[str, Any], files: dict[str, Any]) -> bool:
         self.callback_answers.append(params)
@@ -241,7 +241,7 @@ class LocalBotApi(BaseRequest):
         )
         self.messages[(chat_id, shown.message_id)] = shown
         self._publish(shown)
-        return self._message_json(shown)
+        return self.message_json(shown)
 
     def _publish(self, shown: Shown) -> None:
         snapshot = Shown(**{**shown.__dict__, "buttons": [list(r) for r in shown.buttons]})
@@ -255,7 +255,7 @@ class LocalBotApi(BaseRequest):
             raise ApiFailure(400, "Bad Request: message to edit not found")
         return self.messages[key]
 
-    def _message_json(self, shown: Shown) -> dict[str, Any]:
+    def message_json(self, shown: Shown) -> dict[str, Any]:
         message: dict[str, Any] = {
             "message_id": shown.message_id,
             "date": int(time.time()),

@@ -88,14 +88,16 @@ class LocalUser:
 
     async def press_data(self, data: str, shown: Shown | None = None) -> list[Shown]:
         """Send callback data as if from a button: also how forged or stale data arrives."""
-        shown = shown or self.last
+        screen = self.screen()
+        shown = shown or (screen[-1] if screen else None)
         query = {
             "id": str(next(_update_ids)),
             "from": self.user,
             "chat_instance": str(self.user_id),
             "data": data,
-            "message": self.api._message_json(shown),
         }
+        if shown is not None:
+            query["message"] = self.api.message_json(shown)
         return await self.deliver({"callback_query": query})
 
     async def deliver(self, payload: dict[str, Any]) -> list[Shown]:
