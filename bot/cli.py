@@ -8,6 +8,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlparse
 
 import click
 
@@ -101,6 +102,7 @@ def run(config: Config) -> None:
         application.run_webhook(
             listen=telegram.webhook_listen,
             port=telegram.webhook_port,
+            url_path=urlparse(telegram.webhook_url).path.lstrip("/"),
             webhook_url=telegram.webhook_url,
             secret_token=telegram.webhook_secret or None,
         )

@@ -67,6 +67,9 @@ async def start_background(application: CuppaApplication) -> None:
 
 
 async def stop_background(application: CuppaApplication) -> None:
+    """Stop delivering and close the database's connections."""
     loop: DeliveryLoop | None = application.bot_data.pop(DELIVERY_KEY, None)
     if loop is not None:
         await loop.stop()
+    services: Services = application.bot_data[SERVICES_KEY]
+    await services.db.dispose()
