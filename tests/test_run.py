@@ -76,7 +76,7 @@ def telegram() -> Iterator[tuple[FakeTelegram, int]]:
     fake = FakeTelegram()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (the http.server API)
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             method = self.path.rsplit("/", 1)[-1]
