@@ -24,7 +24,7 @@ TYPE_TOWN = "on:t"
 SHARE_LOCATION = "on:g"
 ASK_PREFERENCE = "on:q"
 
-PLACE_PATTERN = r"a|h|o|[lc]\d{1,9}|n-?\d{1,2}\.\d{1,4},-?\d{1,3}\.\d{1,4}"
+PLACE_PATTERN = r"a|h|o|[lc][0-9]{1,9}|n-?[0-9]{1,2}\.[0-9]{1,4},-?[0-9]{1,3}\.[0-9]{1,4}"
 DAYS = ("a", "t", "w", "n")
 UNSET = "_"
 
@@ -95,8 +95,11 @@ class Browse:
 
 
 _BROWSE = re.compile(
-    rf"(?P<activity>_|\d{{1,9}}):(?P<place>_|{PLACE_PATTERN}):(?P<day>[_atwn]):(?P<page>\d{{1,4}})"
+    rf"(?P<activity>_|[0-9]{{1,9}}):(?P<place>_|{PLACE_PATTERN}):(?P<day>[_atwn]):"
+    r"(?P<page>[0-9]{1,4})"
 )
+_ID = re.compile(r"[0-9]{1,12}")
+_NEAR = re.compile(r"n(-?[0-9]{1,2}\.[0-9]{1,4}),(-?[0-9]{1,3}\.[0-9]{1,4})")
 
 
 def parse_browse(parts: str) -> Browse | None:
@@ -114,12 +117,15 @@ def parse_near_me(data: str) -> Browse | None:
     return parse_browse(f"{activity}:_:{day}:0") if head == "nr" else None
 
 
+def plain_number(text: str) -> int | None:
+    """A non-negative whole number written in ASCII digits (str.isdigit also takes '²')."""
+    return int(text) if _ID.fullmatch(text) else None
+
+
 def parse_id(data: str, prefix: str) -> int | None:
     """The number after `prefix:`, or None if the rest is not a plain id."""
     head, _, tail = data.partition(":")
-    if head != prefix or not tail.isdigit() or len(tail) > 12:
-        return None
-    return int(tail)
+    return plain_number(tail) if head == prefix else None
 
 
 def near_place(latitude: float, longitude: float) -> str:
@@ -127,10 +133,10 @@ def near_place(latitude: float, longitude: float) -> str:
 
 
 def parse_near(place: str) -> tuple[float, float] | None:
-    if not place.startswith("n"):
+    match = _NEAR.fullmatch(place)
+    if match is None:
         return None
-    lat_text, _, lon_text = place[1:].partition(",")
-    latitude, longitude = float(lat_text), float(lon_text)
+    latitude, longitude = float(match[1]), float(match[2])
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         return None
     return latitude, longitude

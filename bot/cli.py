@@ -48,7 +48,7 @@ async def migrated(services: Services) -> None:
 @click.option(
     "--config",
     "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=click.Path(path_type=Path),
     help="TOML configuration file (default: ./config.toml if present).",
 )
 @click.pass_context

@@ -203,7 +203,8 @@ async def session_button(update: Update, context: CuppaContext) -> None:
     """Open one session from a list: its details and Book or Join the waiting list."""
     head, _, rest = update.callback_query.data.removeprefix("sv:").partition(":")  # type: ignore[union-attr]
     step = actions.parse_browse(rest)
-    session = await context.services.catalogue.get(int(head)) if head.isdigit() else None
+    session_id = actions.plain_number(head)
+    session = await context.services.catalogue.get(session_id) if session_id is not None else None
     if step is None or session is None:
         await expired_button(update, context)
         return

@@ -67,9 +67,9 @@ async def agreed(update: Update, context: CuppaContext, data: str) -> None:
     assert user is not None
     person = await context.services.people.consent(user.id, user.first_name or "")
     context.remember(person)
-    session_id = data.removeprefix("on:y:")
-    if session_id.isdigit():
-        await book_session(update, context, int(session_id))
+    session_id = actions.plain_number(data.removeprefix("on:y:"))
+    if session_id is not None:
+        await book_session(update, context, session_id)
     else:
         await ask_home(update, context, lead="Thank you.")
 
@@ -111,10 +111,11 @@ async def ask_home(update: Update, context: CuppaContext, lead: str = "") -> Non
 
 async def show_area(update: Update, context: CuppaContext, index: str) -> None:
     areas = await context.services.libraries.areas()
-    if not index.isdigit() or int(index) >= len(areas):
+    number = actions.plain_number(index)
+    if number is None or number >= len(areas):
         await expired_button(update, context)
         return
-    area = areas[int(index)]
+    area = areas[number]
     libraries = await context.services.libraries.in_area(area)
     await offer_homes(update, libraries, f"Libraries in {area}: which is yours?", edit=True)
 
@@ -142,8 +143,9 @@ async def set_home(update: Update, context: CuppaContext, library_id: str) -> No
     person = await context.person()
     assert person is not None
     updated = None
-    if library_id.isdigit():
-        updated = await context.services.people.set_home_library(person.id, int(library_id))
+    number = actions.plain_number(library_id)
+    if number is not None:
+        updated = await context.services.people.set_home_library(person.id, number)
     if updated is None or updated.home_library is None:
         await expired_button(update, context)
         return

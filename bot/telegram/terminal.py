@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 from sqlalchemy import func, select
 
+from bot.actions import plain_number
 from bot.config import Config, ConfigError
 from bot.core import Services
 from bot.db.models import Library
@@ -33,8 +34,8 @@ def speaker(who: str, config: Config) -> tuple[int, Config]:
     """The user id to speak as; 'staff' also names that id as staff for this chat."""
     if who in ROLES:
         user_id = ROLES[who]
-    elif who.isdigit():
-        user_id = int(who)
+    elif (number := plain_number(who)) is not None:
+        user_id = number
     else:
         raise ConfigError(f"--as takes a user id or one of {', '.join(ROLES)}, not {who!r}")
     if who == "staff":
@@ -127,8 +128,9 @@ async def say(person: LocalUser, screen: Screen, line: str) -> None:
     if location:
         await person.share_location(float(location[1]), float(location[2]))
         return
-    if line.isdigit() and 1 <= int(line) <= len(screen.buttons):
-        label, data, wants_location = screen.buttons[int(line) - 1]
+    number = plain_number(line)
+    if number is not None and 1 <= number <= len(screen.buttons):
+        label, data, wants_location = screen.buttons[number - 1]
         if wants_location:
             click.echo("  (type: location LATITUDE, LONGITUDE; for example location 52.68, 0.94)")
         elif data is not None:
