@@ -29,7 +29,7 @@ async def onboarding_button(update: Update, context: CuppaContext) -> None:
     if data == actions.CONSENT_NO:
         await declined(update, context)
         return
-    if data.startswith("on:y"):
+    if data == actions.consent_yes() or data.startswith(actions.consent_yes() + ":"):
         await agreed(update, context, data)
         return
     person = await context.person()
@@ -63,11 +63,17 @@ async def onboarding_button(update: Update, context: CuppaContext) -> None:
 
 
 async def agreed(update: Update, context: CuppaContext, data: str) -> None:
+    """Consent, then the home library question, or on with the booking that asked for it."""
     user = update.effective_user
     assert user is not None
+    session_id = None
+    if data != actions.consent_yes():
+        session_id = actions.plain_number(data.removeprefix(actions.consent_yes() + ":"))
+        if session_id is None:
+            await expired_button(update, context)
+            return
     person = await context.services.people.consent(user.id, user.first_name or "")
     context.remember(person)
-    session_id = actions.plain_number(data.removeprefix("on:y:"))
     if session_id is not None:
         await book_session(update, context, session_id)
     else:
