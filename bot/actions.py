@@ -17,6 +17,7 @@ MY_BOOKINGS = "mb"
 HELP = "hp"
 PRIVACY = "pv"
 SETTINGS = "st"
+REMINDERS = "rm"
 CONSENT_NO = "on:n"
 ASK_HOME = "on:h"
 SKIP_HOME = "on:s"
@@ -62,6 +63,18 @@ def calendar(booking_id: int) -> str:
     return f"ic:{booking_id}"
 
 
+def still_coming(booking_id: int) -> str:
+    return f"rc:{booking_id}"
+
+
+def cannot_come(booking_id: int) -> str:
+    return f"rx:{booking_id}"
+
+
+def reminder_choice(code: str) -> str:
+    return f"rm:{code}"
+
+
 @dataclass(frozen=True)
 class Browse:
     """A step of finding sessions: any part still UNSET is asked next, in this order."""
@@ -98,7 +111,8 @@ _BROWSE = re.compile(
     rf"(?P<activity>_|[0-9]{{1,9}}):(?P<place>_|{PLACE_PATTERN}):(?P<day>[_atwn]):"
     r"(?P<page>[0-9]{1,4})"
 )
-_ID = re.compile(r"[0-9]{1,12}")
+# Ids fit a 32-bit integer column: nine digits at most, so a forged huge id never reaches SQL.
+_ID = re.compile(r"[0-9]{1,9}")
 _NEAR = re.compile(r"n(-?[0-9]{1,2}\.[0-9]{1,4}),(-?[0-9]{1,3}\.[0-9]{1,4})")
 
 

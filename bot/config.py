@@ -53,6 +53,11 @@ class SessionsConfig:
 
 
 @dataclass(frozen=True)
+class RemindersConfig:
+    offsets_minutes: tuple[int, ...] = (1440, 60)
+
+
+@dataclass(frozen=True)
 class StaffConfig:
     telegram_ids: tuple[int, ...] = ()
 
@@ -72,6 +77,7 @@ class Config:
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     service: ServiceConfig = field(default_factory=ServiceConfig)
     sessions: SessionsConfig = field(default_factory=SessionsConfig)
+    reminders: RemindersConfig = field(default_factory=RemindersConfig)
     staff: StaffConfig = field(default_factory=StaffConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
 
@@ -206,3 +212,5 @@ def _validate(config: Config) -> None:
         raise ConfigError("sessions.page_size and delivery.messages_per_second must be positive")
     if config.delivery.per_chat_per_second <= 0:
         raise ConfigError("delivery.per_chat_per_second must be positive")
+    if any(minutes <= 0 for minutes in config.reminders.offsets_minutes):
+        raise ConfigError("reminders.offsets_minutes must be positive numbers of minutes")

@@ -15,6 +15,7 @@ from bot.services.bookings import Bookings
 from bot.services.catalogue import Catalogue
 from bot.services.people import People
 from bot.services.places import Libraries
+from bot.services.reminders import Reminders
 
 
 @dataclass(frozen=True)
@@ -43,5 +44,5 @@ def build_services(
         people=People(db, clock),
         libraries=libraries,
         catalogue=Catalogue(db, config, clock, libraries),
-        bookings=Bookings(db, config, clock),
+        bookings=Bookings(db, config, clock, Reminders(config)),
     )

@@ -94,7 +94,7 @@ async def test_full_session_waitlist_and_promotion_on_cancel(
     assert shown.text.startswith("Done: I've cancelled that.")
 
     # The promotion notice was written with the change and goes out through the outbox.
-    assert await count(services.db, OutboxMessage, status="pending", chat_id=312) == 1
+    assert await count(services.db, OutboxMessage, kind="waitlist_place", chat_id=312) == 1
     report = await dispatcher.sweep()
     assert report.sent == 1
     notice = cat.last
@@ -119,7 +119,7 @@ async def test_cancelling_a_waiting_list_place_promotes_nobody(world, people, se
     [shown] = await people_[2].press("Cancel 1")
     assert "your place on the waiting list" in shown.text
     await people_[2].press("Yes, cancel it")
-    assert await count(services.db, OutboxMessage) == 0
+    assert await count(services.db, OutboxMessage, kind="waitlist_place") == 0
     assert await count(services.db, Booking, status="booked") == 2
 
 

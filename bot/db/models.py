@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -92,17 +93,47 @@ class Person(Base):
     preference: Mapped[str] = mapped_column(String(12), default="both")
     # The question the bot is waiting for typed text on, if any (for example a town).
     awaiting: Mapped[str | None] = mapped_column(String(40))
+    # Minutes before a session to remind them; None means the configured default, [] none.
+    reminder_offsets: Mapped[list[int] | None] = mapped_column(JSON)
+    # Agreed to hear general news from the library (broadcasts to everyone).
+    news_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When they last got a digest of new sessions they follow.
+    digest_sent_at: Mapped[datetime | None]
     unreachable_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     home_library: Mapped[Library | None] = relationship(lazy="raise")
 
 
+class SessionSeries(Base):
+    """A weekly session: sittings are made ahead by a scheduled job, at the same local time."""
+
+    __tablename__ = "session_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"))
+    library_id: Mapped[int | None] = mapped_column(ForeignKey("libraries.id"))
+    online: Mapped[bool] = mapped_column(Boolean, default=False)
+    join_link: Mapped[str] = mapped_column(String(300), default="")
+    weekday: Mapped[int] = mapped_column(Integer)  # 0 = Monday
+    local_time: Mapped[str] = mapped_column(String(5))  # "10:30", in the service's time zone
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    capacity: Mapped[int] = mapped_column(Integer)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date | None] = mapped_column(Date)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class LibrarySession(Base):
     """One sitting of an activity, at a library or online."""
 
     __tablename__ = "sessions"
-    __table_args__ = (Index("ix_sessions_status_starts", "status", "starts_at"),)
+    __table_args__ = (
+        Index("ix_sessions_status_starts", "status", "starts_at"),
+        Index("uq_sessions_series_day", "series_id", "series_day", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"), index=True)
@@ -115,7 +146,15 @@ class LibrarySession(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     # "scheduled" or "cancelled"
     status: Mapped[str] = mapped_column(String(12), default="scheduled")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("session_series.id", ondelete="SET NULL"), index=True
+    )
+    # The series' local day this sitting stands for (kept if staff move it to another day,
+    # so the series never makes that week's sitting twice).
+    series_day: Mapped[date | None] = mapped_column(Date)
+    # Followers hear of it in their daily digest (not every generated weekly sitting).
+    announce: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     activity: Mapped[Activity] = relationship(lazy="raise")
@@ -146,11 +185,87 @@ class Booking(Base):
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(12))
+    # Marked by staff after the session: "attended" or "no_show".
+    attendance: Mapped[str | None] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     session: Mapped[LibrarySession] = relationship(lazy="raise")
     person: Mapped[Person] = relationship(lazy="raise")
+
+
+class Follow(Base):
+    """A resident following an activity or a library, to hear of new sessions there."""
+
+    __tablename__ = "follows"
+    __table_args__ = (
+        Index(
+            "uq_follows_activity",
+            "person_id",
+            "activity_id",
+            unique=True,
+            sqlite_where=text("activity_id IS NOT NULL"),
+            postgresql_where=text("activity_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_follows_library",
+            "person_id",
+            "library_id",
+            unique=True,
+            sqlite_where=text("library_id IS NOT NULL"),
+            postgresql_where=text("library_id IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    activity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), index=True
+    )
+    library_id: Mapped[int | None] = mapped_column(
+        ForeignKey("libraries.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Broadcast(Base):
+    """A message staff sent to an audience; its outbox rows carry its id for the report."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_telegram_id: Mapped[int] = mapped_column(BigInteger)
+    # "session:<id>", "activity:<id>", "library:<id>" or "everyone"
+    audience: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    recipients: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Dialog(Base):
+    """Where someone is in a multi-step flow that takes typed answers (staff forms, drafts).
+
+    Kept in the database, not in memory, so a restart or a second process loses nothing.
+    """
+
+    __tablename__ = "dialogs"
+
+    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    flow: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class StaffAction(Base):
+    """The audit trail: every staff action, who and when."""
+
+    __tablename__ = "staff_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_telegram_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class OutboxMessage(Base):
@@ -175,7 +290,12 @@ class OutboxMessage(Base):
     booking_id: Mapped[int | None] = mapped_column(
         ForeignKey("bookings.id", ondelete="SET NULL"), index=True
     )
+    broadcast_id: Mapped[int | None] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="SET NULL"), index=True
+    )
     not_before: Mapped[datetime] = mapped_column(default=utcnow)
+    # Not worth sending after this (a reminder once the session has started).
+    expires_at: Mapped[datetime | None]
     # "pending", "sent", "failed" or "cancelled"
     status: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -29,6 +29,7 @@ LEASE = timedelta(seconds=60)
 RECORD_EVERY = 50
 UNREACHABLE = "unreachable: the person has blocked the bot"
 MAX_BACKOFF_SECONDS = 300
+EXPIRED = "expired: no longer worth sending (the session has started)"
 
 
 @dataclass
@@ -123,6 +124,15 @@ class Dispatcher:
     async def _claim(self) -> list[_Claimed]:
         now = self._clock()
         async with self._db.transaction() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.status == "pending",
+                    OutboxMessage.not_before <= now,
+                    OutboxMessage.expires_at <= now,
+                )
+                .values(status="cancelled", last_error=EXPIRED, claimed_until=None)
+            )
             rows = list(
                 await session.execute(
                     select(

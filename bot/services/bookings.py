@@ -20,6 +20,7 @@ from bot.db.database import Database
 from bot.db.models import Booking, LibrarySession, Person
 from bot.services.catalogue import session_views, with_details
 from bot.services.outbox import enqueue
+from bot.services.reminders import Reminders
 from bot.services.views import BookingView, Button, SessionView
 from bot.wording import booking_text
 
@@ -87,10 +88,11 @@ async def count_booked(session: AsyncSession, session_id: int) -> int:
 
 
 class Bookings:
-    def __init__(self, db: Database, config: Config, clock: Clock) -> None:
+    def __init__(self, db: Database, config: Config, clock: Clock, reminders: Reminders) -> None:
         self._db = db
         self._config = config
         self._clock = clock
+        self._reminders = reminders
 
     async def request_place(self, person_id: int, session_id: int) -> BookingOutcome:
         """Book a place if one is free, otherwise join the waiting list."""
@@ -121,6 +123,8 @@ class Bookings:
             else:
                 result = "already"
             [view] = await booking_views(session, [existing])
+            if result == "booked":
+                await self._reminders.plan(session, [view], self._clock())
             return BookingOutcome(result, view, view.session)
 
     async def cancel(self, person_id: int, booking_id: int) -> BookingOutcome:
@@ -137,6 +141,7 @@ class Bookings:
                 return BookingOutcome("started")
             booking.status = "cancelled"
             await session.flush()
+            await self._reminders.drop(session, [booking.id])
             await self.fill_from_waiting_list(session, target)
             [view] = await booking_views(session, [booking])
             return BookingOutcome("cancelled", view, view.session)
@@ -158,8 +163,10 @@ class Bookings:
         for booking in waiting:
             booking.status = "booked"
         await session.flush()
-        for booking, view in zip(waiting, await booking_views(session, waiting), strict=True):
+        views = await booking_views(session, waiting)
+        for booking, view in zip(waiting, views, strict=True):
             self._tell_promoted(session, booking.person, view)
+        await self._reminders.plan(session, views, self._clock())
 
     def _tell_promoted(self, session: AsyncSession, person: Person, view: BookingView) -> None:
         text = (
@@ -177,7 +184,7 @@ class Bookings:
             person,
             kind="waitlist_place",
             text=text,
-            not_before=self._clock(),
+            now=self._clock(),
             keyboard=keyboard,
             booking_id=view.id,
         )
@@ -185,19 +192,35 @@ class Bookings:
     async def upcoming(self, person_id: int) -> list[BookingView]:
         """The person's live bookings for sessions not yet started, soonest first."""
         async with self._db.transaction() as session:
-            bookings = list(
-                await session.scalars(
-                    select(Booking)
-                    .join(LibrarySession, LibrarySession.id == Booking.session_id)
-                    .where(
-                        Booking.person_id == person_id,
-                        Booking.status.in_(LIVE),
-                        LibrarySession.starts_at > self._clock(),
-                    )
-                    .order_by(LibrarySession.starts_at, Booking.id)
+            return await self._upcoming(session, person_id)
+
+    async def _upcoming(self, session: AsyncSession, person_id: int) -> list[BookingView]:
+        bookings = list(
+            await session.scalars(
+                select(Booking)
+                .join(LibrarySession, LibrarySession.id == Booking.session_id)
+                .where(
+                    Booking.person_id == person_id,
+                    Booking.status.in_(LIVE),
+                    LibrarySession.starts_at > self._clock(),
                 )
+                .order_by(LibrarySession.starts_at, Booking.id)
             )
-            return await booking_views(session, bookings) if bookings else []
+        )
+        return await booking_views(session, bookings) if bookings else []
+
+    async def set_reminders(self, person_id: int, offsets: tuple[int, ...] | None) -> bool:
+        """Change when this person is reminded (None: the default) and redo their reminders."""
+        async with self._db.transaction() as session:
+            person = await session.get(Person, person_id)
+            if person is None:
+                return False
+            person.reminder_offsets = list(offsets) if offsets is not None else None
+            await session.flush()
+            await self._reminders.plan(
+                session, await self._upcoming(session, person_id), self._clock()
+            )
+            return True
 
     async def get_own(self, person_id: int, booking_id: int) -> BookingView | None:
         """One of the person's own live bookings; None for anyone else's or a cancelled one."""

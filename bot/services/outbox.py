@@ -30,11 +30,13 @@ def enqueue(
     *,
     kind: str,
     text: str,
-    not_before: datetime,
+    now: datetime,
+    not_before: datetime | None = None,
     keyboard: Keyboard | None = None,
     booking_id: int | None = None,
+    expires_at: datetime | None = None,
 ) -> OutboxMessage | None:
-    """Add a message for `person`, to go at `not_before` (the service's now, for at once);
+    """Add a message for `person`, to go at `not_before` (default: `now`, the service's clock);
     None if they cannot be written to."""
     if person.telegram_id is None or person.unreachable_at is not None:
         return None
@@ -45,8 +47,9 @@ def enqueue(
         text=text,
         buttons=keyboard_to_json(keyboard),
         booking_id=booking_id,
-        not_before=not_before,
-        created_at=not_before,
+        not_before=not_before or now,
+        expires_at=expires_at,
+        created_at=now,
     )
     session.add(message)
     return message
