@@ -11,11 +11,17 @@ from dataclasses import dataclass
 from bot.clock import Clock, system_clock
 from bot.config import Config
 from bot.db.database import Database
+from bot.services.audit import Audit
 from bot.services.bookings import Bookings
+from bot.services.broadcasts import Broadcasts
 from bot.services.catalogue import Catalogue
+from bot.services.dialogs import Dialogs
+from bot.services.follows import Follows
+from bot.services.importer import SessionImporter
 from bot.services.people import People
 from bot.services.places import Libraries
 from bot.services.reminders import Reminders
+from bot.services.staff_sessions import SessionAdmin
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,12 @@ class Services:
     libraries: Libraries
     catalogue: Catalogue
     bookings: Bookings
+    admin: SessionAdmin
+    importer: SessionImporter
+    follows: Follows
+    broadcasts: Broadcasts
+    dialogs: Dialogs
+    audit: Audit
 
     def is_staff(self, telegram_id: int | None) -> bool:
         return telegram_id is not None and telegram_id in self.config.staff.telegram_ids
@@ -37,6 +49,9 @@ def build_services(
 ) -> Services:
     db = db or Database(config.database.url, echo=config.database.echo)
     libraries = Libraries(db)
+    reminders = Reminders(config)
+    bookings = Bookings(db, config, clock, reminders)
+    admin = SessionAdmin(db, config, clock, bookings, reminders)
     return Services(
         config=config,
         clock=clock,
@@ -44,5 +59,11 @@ def build_services(
         people=People(db, clock),
         libraries=libraries,
         catalogue=Catalogue(db, config, clock, libraries),
-        bookings=Bookings(db, config, clock, Reminders(config)),
+        bookings=bookings,
+        admin=admin,
+        importer=SessionImporter(db, config, clock, admin),
+        follows=Follows(db, config, clock),
+        broadcasts=Broadcasts(db, config, clock),
+        dialogs=Dialogs(db, clock),
+        audit=Audit(db),
     )

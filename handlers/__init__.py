@@ -12,9 +12,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot import actions
-from handlers import bookings, fallbacks, help, places, sessions, start, text
-from handlers.common import show_menu
+from handlers import fallbacks, places, text
+from handlers.flows import FLOWS
 
 # The bot's menu, as shown in Telegram's command list (order kept).
 COMMANDS = [
@@ -25,6 +24,11 @@ COMMANDS = [
     ("privacy", "What I keep about you"),
     ("cancel", "Stop what you're doing"),
 ]
+# Shown only in staff members' own chats.
+STAFF_COMMANDS = [
+    ("staff", "The staff menu: sessions, attendance, reports"),
+    ("broadcast", "Send a message to a group of people"),
+]
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -33,29 +37,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # Group -1: answer every button press at once, then let group 0 reply.
     application.add_handler(CallbackQueryHandler(fallbacks.answer_button), group=-1)
 
-    buttons = [
-        (r"^on:", start.onboarding_button),
-        (r"^ss:", sessions.browse_button),
-        (r"^nr:", sessions.near_me_button),
-        (r"^sv:", sessions.session_button),
-        (r"^bk:", sessions.book_button),
-        (rf"^{actions.MY_BOOKINGS}$", bookings.my_bookings),
-        (r"^cx:", bookings.cancel_button),
-        (r"^cy:", bookings.confirm_cancel_button),
-        (r"^ic:", bookings.calendar_button),
-        (rf"^{actions.MENU}$", show_menu),
-        (rf"^{actions.HELP}$", help.help_command),
-        (rf"^{actions.PRIVACY}$", help.privacy_command),
-        (rf"^{actions.SETTINGS}$", start.settings_button),
-    ]
-    commands = [
-        ("start", start.start_command),
-        ("sessions", sessions.sessions_command),
-        ("mybookings", bookings.my_bookings),
-        ("help", help.help_command),
-        ("privacy", help.privacy_command),
-        ("cancel", help.cancel_command),
-    ]
+    commands = [pair for flow in FLOWS for pair in flow.COMMANDS]
+    buttons = [pair for flow in FLOWS for pair in flow.BUTTONS]
     handlers = [
         *(CommandHandler(name, callback, filters=private) for name, callback in commands),
         *(CallbackQueryHandler(callback, pattern=pattern) for pattern, callback in buttons),

@@ -101,3 +101,12 @@ async def booking_not_found(update: Update, context: CuppaContext) -> None:
     """Someone else's, cancelled or made-up booking: say so kindly and show their own."""
     await reply(update, "Sorry, I can't find that booking. It may have been cancelled already.")
     await my_bookings(update, context)
+
+
+COMMANDS = [("mybookings", my_bookings)]
+BUTTONS = [
+    (rf"^{actions.MY_BOOKINGS}$", my_bookings),
+    (r"^cx:", cancel_button),
+    (r"^cy:", confirm_cancel_button),
+    (r"^ic:", calendar_button),
+]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest
@@ -14,15 +16,21 @@ from handlers.context import CuppaContext
 
 log = logging.getLogger(__name__)
 
+Callback = Callable[[Update, CuppaContext], Awaitable[None]]
+
 MENU_BUTTON = Button("Menu", actions.MENU)
 
 
-def menu_keyboard() -> Keyboard:
-    return [
+def menu_keyboard(staff: bool = False) -> Keyboard:
+    """The main menu; staff also get their own menu's button."""
+    keyboard = [
         [Button("Find a session", actions.Browse().data())],
         [Button("My bookings", actions.MY_BOOKINGS)],
         [Button("My library and settings", actions.SETTINGS), Button("Help", actions.HELP)],
     ]
+    if staff:
+        keyboard.append([Button("Staff menu", actions.STAFF_MENU)])
+    return keyboard
 
 
 async def reply(
@@ -55,7 +63,7 @@ async def show_menu(update: Update, context: CuppaContext, text: str | None = No
     if text is None:
         name = f", {person.first_name}" if person and person.first_name else ""
         text = f"Hello{name}. What would you like to do?"
-    await reply(update, text, menu_keyboard())
+    await reply(update, text, menu_keyboard(context.is_staff))
 
 
 async def not_understood(update: Update, context: CuppaContext) -> None:
@@ -73,6 +81,22 @@ async def expired_button(update: Update, context: CuppaContext) -> None:
     await show_menu(
         update, context, "Sorry, that button no longer works. Here's the menu to start again."
     )
+
+
+def staff_only(callback: Callback) -> Callback:
+    """Refuse staff actions to anyone not named as staff in the configuration, changing
+    nothing (a forged button or a typed /staff gets the same kind refusal)."""
+
+    @functools.wraps(callback)
+    async def guarded(update: Update, context: CuppaContext) -> None:
+        if not context.is_staff:
+            await show_menu(
+                update, context, "Sorry, that's only for library staff. What would you like to do?"
+            )
+            return
+        await callback(update, context)
+
+    return guarded
 
 
 def back_and_menu(back: str) -> list[Button]:

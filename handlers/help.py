@@ -56,5 +56,19 @@ async def cancel_command(update: Update, context: CuppaContext) -> None:
     person = await context.person()
     if person is not None and person.awaiting is not None:
         context.remember(await context.services.people.set_awaiting(person.id, None))
+    if update.effective_user is not None:
+        await context.services.dialogs.clear(update.effective_user.id)
     await reply(update, "OK, I've stopped that.", markup=ReplyKeyboardRemove())
     await show_menu(update, context, "What would you like to do?")
+
+
+COMMANDS = [
+    ("help", help_command),
+    ("privacy", privacy_command),
+    ("cancel", cancel_command),
+]
+BUTTONS = [
+    (rf"^{actions.MENU}$", show_menu),
+    (rf"^{actions.HELP}$", help_command),
+    (rf"^{actions.PRIVACY}$", privacy_command),
+]

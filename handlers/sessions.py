@@ -264,3 +264,12 @@ async def book_session(update: Update, context: CuppaContext, session_id: int) -
         keyboard.append([Button("Add to my calendar", actions.calendar(booking.id))])
     keyboard += [[Button("My bookings", actions.MY_BOOKINGS)], [MENU_BUTTON]]
     await reply(update, f"{lead}\n\n{booking_text(booking, tz)}", keyboard)
+
+
+COMMANDS = [("sessions", sessions_command)]
+BUTTONS = [
+    (r"^ss:", browse_button),
+    (r"^nr:", near_me_button),
+    (r"^sv:", session_button),
+    (r"^bk:", book_button),
+]

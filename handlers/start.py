@@ -195,3 +195,10 @@ async def settings_button(update: Update, context: CuppaContext) -> None:
         [MENU_BUTTON],
     ]
     await reply(update, text, keyboard, edit=True)
+
+
+COMMANDS = [("start", start_command)]
+BUTTONS = [
+    (r"^on:", onboarding_button),
+    (rf"^{actions.SETTINGS}$", settings_button),
+]

@@ -12,6 +12,7 @@ from bot.services.places import fold
 from handlers.bookings import my_bookings
 from handlers.common import not_understood, reply, show_menu
 from handlers.context import CuppaContext
+from handlers.flows import typed_routes
 from handlers.help import cancel_command, help_command, privacy_command
 from handlers.places import typed_place
 from handlers.sessions import browse, sessions_command
@@ -50,6 +51,10 @@ async def text_message(update: Update, context: CuppaContext) -> None:
     text = fold((update.effective_message.text or "")[:READ_LIMIT])  # type: ignore[union-attr]
     if not text:
         await not_understood(update, context)
+        return
+    dialog = await context.services.dialogs.get(update.effective_user.id)  # type: ignore[union-attr]
+    if dialog is not None and dialog.flow in typed_routes():
+        await typed_routes()[dialog.flow](update, context)
         return
     person = await context.person()
     awaiting = person.awaiting if person else None

@@ -202,6 +202,7 @@ class Bookings:
                 .where(
                     Booking.person_id == person_id,
                     Booking.status.in_(LIVE),
+                    LibrarySession.status == "scheduled",
                     LibrarySession.starts_at > self._clock(),
                 )
                 .order_by(LibrarySession.starts_at, Booking.id)

@@ -1,0 +1,26 @@
+"""The flows, in the order their handlers are tried. Each flow module declares:
+
+- COMMANDS: (command, callback) pairs;
+- BUTTONS: (regular expression on the button data, callback) pairs;
+- TYPED (optional): dialog flow name → callback, for typed answers to its forms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from types import ModuleType
+from typing import Any
+
+from handlers import bookings, help, sessions, start
+
+Callback = Callable[[Any, Any], Awaitable[None]]
+
+FLOWS: list[ModuleType] = [start, sessions, bookings, help]
+
+
+def typed_routes() -> dict[str, Callback]:
+    """Dialog flow name → the callback that takes a typed answer in that flow."""
+    routes: dict[str, Callback] = {}
+    for flow in FLOWS:
+        routes.update(getattr(flow, "TYPED", {}))
+    return routes

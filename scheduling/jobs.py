@@ -1,0 +1,56 @@
+"""APScheduler: only the fixed periodic jobs live in its (in-memory) job store.
+
+Everything with a time of its own (reminders, messages) is a row in our tables that the delivery
+loop sends when due, so a restart loses nothing and nothing is pickled.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.core import Services
+
+log = logging.getLogger(__name__)
+DIGEST_HOUR = 9
+
+
+def guarded(name: str, job: Callable[[], Awaitable[int]]) -> Callable[[], Awaitable[None]]:
+    """Log what a job did, or why it failed, without letting it take the scheduler down."""
+
+    async def run() -> None:
+        try:
+            done = await job()
+        except Exception:
+            log.exception("scheduled job %s failed; it will run again at its next time", name)
+            return
+        if done:
+            log.info("scheduled job %s: %d done", name, done)
+
+    return run
+
+
+def build_scheduler(services: Services) -> AsyncIOScheduler:
+    """Weekly sessions made ahead (at start-up, then hourly) and the daily follow digest."""
+    tz = services.config.tz
+    scheduler = AsyncIOScheduler(timezone=tz)
+    options = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
+    scheduler.add_job(
+        guarded("weekly sessions", services.admin.extend_series),
+        "interval",
+        hours=1,
+        id="weekly_sessions",
+        next_run_time=datetime.now(tz),
+        **options,
+    )
+    scheduler.add_job(
+        guarded("follow digest", services.follows.send_digests),
+        "cron",
+        hour=DIGEST_HOUR,
+        id="follow_digest",
+        **options,
+    )
+    return scheduler
