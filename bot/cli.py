@@ -125,6 +125,32 @@ def seed_demo_command(config: Config) -> None:
     )
 
 
+@main.command("import-sessions")
+@click.argument("csv_file", type=click.Path(path_type=Path))
+@click.pass_obj
+def import_sessions(config: Config, csv_file: Path) -> None:
+    """Import sessions from a staff spreadsheet saved as CSV (columns: see the README)."""
+    try:
+        text = csv_file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read {csv_file}: {exc}")
+
+    async def work(services: Services) -> int:
+        plans, problems = await services.importer.check(text)
+        if problems:
+            for problem in problems:
+                click.echo(f"{csv_file}: line {problem.line}: {problem.message}", err=True)
+            click.echo(f"Nothing was imported: {len(problems)} row(s) need correcting.", err=True)
+            return -1
+        with click.progressbar(length=len(plans), label="Importing sessions") as bar:
+            return await services.importer.load(plans, bar.update)
+
+    imported = with_services(config, work)
+    if imported < 0:
+        sys.exit(1)
+    click.echo(f"Imported {imported} session(s).")
+
+
 @main.group()
 def db() -> None:
     """Look after the database."""

@@ -69,7 +69,7 @@ class SessionImporter:
             activities = {fold(a.name): a.id for a in await session.scalars(select(Activity))}
             libraries = {fold(lib.name): lib.id for lib in await session.scalars(select(Library))}
         reader = csv.DictReader(text.splitlines())
-        header = [fold(name).replace(" ", "_") for name in reader.fieldnames or []]
+        header = ["_".join(name.lower().split()) for name in reader.fieldnames or []]
         missing = [name for name in REQUIRED if name not in header]
         unknown = [name for name in header if name not in COLUMNS]
         if missing or unknown:

@@ -187,7 +187,8 @@ class SessionAdmin:
     ) -> list[LibrarySession]:
         tz = self._config.tz
         today = now.astimezone(tz).date()
-        last = today + timedelta(days=self._config.sessions.horizon_days)
+        # Up to the booking horizon, and always the first sitting however far ahead it is.
+        last = max(today + timedelta(days=self._config.sessions.horizon_days), series.first_day)
         if series.last_day is not None:
             last = min(last, series.last_day)
         start = time.fromisoformat(series.local_time)
