@@ -19,6 +19,8 @@ PRIVACY = "pv"
 SETTINGS = "st"
 REMINDERS = "rm"
 STAFF_MENU = "sf"
+VOLUNTEER = "vo"
+READING_FRIENDS = "rf"
 CONSENT_NO = "on:n"
 ASK_HOME = "on:h"
 SKIP_HOME = "on:s"
@@ -74,6 +76,27 @@ def cannot_come(booking_id: int) -> str:
 
 def reminder_choice(code: str) -> str:
     return f"rm:{code}"
+
+
+def approve_volunteer(volunteer_id: int) -> str:
+    return f"va:{volunteer_id}"
+
+
+def reject_volunteer(volunteer_id: int) -> str:
+    return f"vr:{volunteer_id}"
+
+
+def accept_offer(offer_id: int) -> str:
+    return f"oa:{offer_id}"
+
+
+def decline_offer(offer_id: int) -> str:
+    return f"od:{offer_id}"
+
+
+def log_call(call_id: int, outcome: str) -> str:
+    """outcome: d (done), n (no answer) or w (worried)."""
+    return f"lg:{outcome}:{call_id}"
 
 
 @dataclass(frozen=True)

@@ -120,8 +120,8 @@ def seed_demo_command(config: Config) -> None:
 
     report = with_services(config, seed)
     click.echo(
-        f"Added {report.libraries} libraries, {report.activities} activities and "
-        f"{report.sessions} sessions."
+        f"Added {report.libraries} libraries, {report.activities} activities, "
+        f"{report.sessions} sessions and {report.volunteers} volunteers."
     )
 
 

@@ -58,6 +58,18 @@ class RemindersConfig:
 
 
 @dataclass(frozen=True)
+class ReadingFriendsConfig:
+    # A Fernet key (`cuppa-bot new-key` makes one) encrypting readers' phone numbers.
+    phone_key: str = ""
+    call_minutes: int = 30
+    booking_days: int = 14
+    offer_hours: float = 12.0
+    match_every_minutes: float = 5.0
+    checks_valid_days: int = 1095
+    unmatched_alert_hours: float = 24.0
+
+
+@dataclass(frozen=True)
 class StaffConfig:
     telegram_ids: tuple[int, ...] = ()
 
@@ -78,6 +90,7 @@ class Config:
     service: ServiceConfig = field(default_factory=ServiceConfig)
     sessions: SessionsConfig = field(default_factory=SessionsConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
+    reading_friends: ReadingFriendsConfig = field(default_factory=ReadingFriendsConfig)
     staff: StaffConfig = field(default_factory=StaffConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
 

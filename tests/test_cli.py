@@ -17,7 +17,9 @@ CUPPA_BOT = Path(sys.executable).parent / "cuppa-bot"
 TIMEOUT = 60
 PROMPT = "you> "
 BUTTON = re.compile(r"^  \[(\d+)\] (.*)$", re.M)
-ADDED = re.compile(r"^Added (\d+) libraries, (\d+) activities and (\d+) sessions\.$", re.M)
+ADDED = re.compile(
+    r"^Added (\d+) libraries, (\d+) activities, (\d+) sessions and (\d+) volunteers\.$", re.M
+)
 
 
 def command() -> list[str]:
@@ -142,12 +144,11 @@ def test_config_path_that_is_a_directory(tmp_path: Path, env: dict[str, str]) ->
 # --- the database -------------------------------------------------------------------------------
 
 
-def added(result: subprocess.CompletedProcess[str]) -> tuple[int, int, int]:
+def added(result: subprocess.CompletedProcess[str]) -> tuple[int, ...]:
     assert result.returncode == 0, result.stderr
     match = ADDED.search(result.stdout)
     assert match, result.stdout
-    libraries, activities, sessions = (int(n) for n in match.groups())
-    return libraries, activities, sessions
+    return tuple(int(n) for n in match.groups())
 
 
 def test_upgrade_then_seed_demo_twice(tmp_path: Path, env: dict[str, str]) -> None:
@@ -159,11 +160,12 @@ def test_upgrade_then_seed_demo_twice(tmp_path: Path, env: dict[str, str]) -> No
     again = cuppa(tmp_path, env, "db", "upgrade")
     assert again.returncode == 0, again.stderr
 
-    libraries, activities, sessions = added(cuppa(tmp_path, env, "seed-demo"))
+    libraries, activities, sessions, volunteers = added(cuppa(tmp_path, env, "seed-demo"))
     assert libraries > 0
     assert activities > 0
     assert sessions > 0
-    assert added(cuppa(tmp_path, env, "seed-demo")) == (0, 0, 0)
+    assert volunteers > 0
+    assert added(cuppa(tmp_path, env, "seed-demo")) == (0, 0, 0, 0)
 
 
 # --- chatting -----------------------------------------------------------------------------------

@@ -293,6 +293,9 @@ class OutboxMessage(Base):
     broadcast_id: Mapped[int | None] = mapped_column(
         ForeignKey("broadcasts.id", ondelete="SET NULL"), index=True
     )
+    call_id: Mapped[int | None] = mapped_column(
+        ForeignKey("call_bookings.id", ondelete="CASCADE"), index=True
+    )
     not_before: Mapped[datetime] = mapped_column(default=utcnow)
     # Not worth sending after this (a reminder once the session has started).
     expires_at: Mapped[datetime | None]
@@ -304,3 +307,134 @@ class OutboxMessage(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+
+
+class Volunteer(Base):
+    """A Reading Friends volunteer: pending until staff approve and record their checks."""
+
+    __tablename__ = "volunteers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), unique=True)
+    # "pending", "approved" or "rejected"
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    calls_per_week: Mapped[int] = mapped_column(Integer, default=2)
+    interests: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The date of their safeguarding checks (DBS); too old and no new offers are made.
+    checks_on: Mapped[date | None] = mapped_column(Date)
+    # The last expiry warning sent (30 or 7 days before), so each goes once.
+    checks_warned: Mapped[int | None] = mapped_column(Integer)
+    paused_until: Mapped[date | None] = mapped_column(Date)
+    approved_by: Mapped[int | None] = mapped_column(BigInteger)
+    approved_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    person: Mapped[Person] = relationship(lazy="raise")
+
+
+class AvailabilityWindow(Base):
+    """A weekly window a volunteer can take calls in, in local time."""
+
+    __tablename__ = "availability_windows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(
+        ForeignKey("volunteers.id", ondelete="CASCADE"), index=True
+    )
+    weekday: Mapped[int] = mapped_column(Integer)  # 0 = Monday
+    start_minute: Mapped[int] = mapped_column(Integer)  # minutes after local midnight
+    end_minute: Mapped[int] = mapped_column(Integer)
+
+
+class Reader(Base):
+    """A housebound person who gets Reading Friends calls. The phone number is encrypted."""
+
+    __tablename__ = "readers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Whoever registered them (themselves, a carer or a referrer): messages about them go there.
+    contact_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    # Set when staff registered them for someone without Telegram.
+    registered_by_staff: Mapped[int | None] = mapped_column(BigInteger)
+    first_name: Mapped[str] = mapped_column(String(64))
+    phone_encrypted: Mapped[str] = mapped_column(Text)
+    interests: Mapped[list[str]] = mapped_column(JSON, default=list)
+    needs: Mapped[str] = mapped_column(Text, default="")
+    consented_at: Mapped[datetime]
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CallSeries(Base):
+    """A weekly call: the same day and time, and the same volunteer unless either side asks."""
+
+    __tablename__ = "call_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"))
+    weekday: Mapped[int] = mapped_column(Integer)
+    local_time: Mapped[str] = mapped_column(String(5))
+    first_day: Mapped[date] = mapped_column(Date)
+    volunteer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("volunteers.id", ondelete="SET NULL")
+    )
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CallBooking(Base):
+    """One call. "open" waits for matching, "offered" has a pending offer, "confirmed" has a
+    volunteer; the volunteer logs how it went ("done", "no_answer" or "concern")."""
+
+    __tablename__ = "call_bookings"
+    __table_args__ = (
+        Index("ix_call_bookings_status_starts", "status", "starts_at"),
+        Index("uq_call_bookings_series_day", "series_id", "series_day", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id", ondelete="CASCADE"), index=True)
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("call_series.id", ondelete="SET NULL"))
+    series_day: Mapped[date | None] = mapped_column(Date)
+    starts_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    volunteer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("volunteers.id", ondelete="SET NULL"), index=True
+    )
+    outcome: Mapped[str | None] = mapped_column(String(12))
+    note: Mapped[str] = mapped_column(Text, default="")
+    logged_at: Mapped[datetime | None]
+    unmatched_alerted_at: Mapped[datetime | None]
+    unlogged_alerted_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+LIVE_OFFER = "status IN ('pending', 'accepted')"
+
+
+class CallOffer(Base):
+    """A call offered to one volunteer. At most one live offer per booking (a unique index),
+    so two volunteers can never both hold one call; declined offers are never repeated."""
+
+    __tablename__ = "call_offers"
+    __table_args__ = (
+        Index(
+            "uq_call_offers_live",
+            "booking_id",
+            unique=True,
+            sqlite_where=text(LIVE_OFFER),
+            postgresql_where=text(LIVE_OFFER),
+        ),
+        Index("ix_call_offers_volunteer_status", "volunteer_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("call_bookings.id", ondelete="CASCADE"))
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"))
+    # "pending", "accepted", "declined", "expired" or "withdrawn"
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    expires_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -17,7 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock, at_local
 from bot.config import Config
 from bot.db.database import Database
-from bot.db.models import Activity, Library, LibrarySession
+from bot.db.models import (
+    Activity,
+    AvailabilityWindow,
+    Library,
+    LibrarySession,
+    Person,
+    Volunteer,
+)
 
 WEEKS = 4
 
@@ -62,11 +69,22 @@ IN_PERSON_TIMES = [time(10, 0), time(10, 30), time(14, 0), time(14, 30)]
 OTHER_ACTIVITIES = ["Knit and Natter", "Colour Me Calm", "Singing Group", "Read My Mind"]
 
 
+# Approved Reading Friends volunteers: (Telegram id, first name, calls a week, interests,
+# weekly windows as (weekday, start minute, end minute) in local time).
+VOLUNTEERS = [
+    (2001, "Sam", 3, ["stories", "history"], [(0, 600, 720), (2, 840, 1020), (4, 600, 720)]),
+    (2002, "Priya", 2, ["poetry", "nature"], [(1, 570, 690), (3, 570, 690)]),
+    (2003, "Tom", 4, ["sport", "news", "chat"], [(0, 840, 1020), (1, 840, 1020), (5, 600, 780)]),
+    (2004, "Jean", 2, ["stories", "chat"], [(2, 600, 720), (6, 840, 960)]),
+]
+
+
 @dataclass(frozen=True)
 class SeedReport:
     libraries: int
     activities: int
     sessions: int
+    volunteers: int = 0
 
 
 def read_libraries() -> list[dict[str, str]]:
@@ -105,7 +123,40 @@ async def seed_demo(db: Database, config: Config, clock: Clock) -> SeedReport:
         sessions = 0
         if not await session.scalar(select(func.count()).select_from(LibrarySession)):
             sessions = await _add_sessions(session, config, clock)
-    return SeedReport(len(new_libraries), len(new_activities), sessions)
+        volunteers = await _add_volunteers(session, clock)
+    return SeedReport(len(new_libraries), len(new_activities), sessions, volunteers)
+
+
+async def _add_volunteers(session: AsyncSession, clock: Clock) -> int:
+    """Approved volunteers whose checks are recent, so calls can be matched in the demo."""
+    known = set(await session.scalars(select(Person.telegram_id)))
+    now = clock()
+    added = 0
+    for telegram_id, name, calls, interests, windows in VOLUNTEERS:
+        if telegram_id in known:
+            continue
+        person = Person(telegram_id=telegram_id, first_name=name, consented_at=now)
+        session.add(person)
+        await session.flush()
+        volunteer = Volunteer(
+            person_id=person.id,
+            status="approved",
+            calls_per_week=calls,
+            interests=interests,
+            checks_on=now.date() - timedelta(days=100),
+            approved_at=now,
+            created_at=now,
+        )
+        session.add(volunteer)
+        await session.flush()
+        session.add_all(
+            AvailabilityWindow(
+                volunteer_id=volunteer.id, weekday=day, start_minute=start, end_minute=end
+            )
+            for day, start, end in windows
+        )
+        added += 1
+    return added
 
 
 async def _add_sessions(session: AsyncSession, config: Config, clock: Clock) -> int:

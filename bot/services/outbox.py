@@ -34,6 +34,7 @@ def enqueue(
     not_before: datetime | None = None,
     keyboard: Keyboard | None = None,
     booking_id: int | None = None,
+    call_id: int | None = None,
     expires_at: datetime | None = None,
 ) -> OutboxMessage | None:
     """Add a message for `person`, to go at `not_before` (default: `now`, the service's clock);
@@ -47,6 +48,7 @@ def enqueue(
         text=text,
         buttons=keyboard_to_json(keyboard),
         booking_id=booking_id,
+        call_id=call_id,
         not_before=not_before or now,
         expires_at=expires_at,
         created_at=now,

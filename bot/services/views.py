@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -50,6 +50,9 @@ class PersonView:
     preference: str
     awaiting: str | None
     reachable: bool
+    news_opt_in: bool = False
+    # Minutes before a session to remind them; None: the configured default, (): none.
+    reminder_offsets: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -108,3 +111,45 @@ class Page(Generic[T]):
     @property
     def has_next(self) -> bool:
         return (self.number + 1) * self.size < self.total
+
+
+@dataclass(frozen=True)
+class WindowView:
+    weekday: int
+    start_minute: int
+    end_minute: int
+
+
+@dataclass(frozen=True)
+class VolunteerView:
+    id: int
+    person_id: int
+    first_name: str
+    status: str
+    calls_per_week: int
+    interests: list[str]
+    checks_on: date | None
+    paused_until: date | None
+    windows: list[WindowView]
+
+
+@dataclass(frozen=True)
+class ReaderView:
+    id: int
+    first_name: str
+    interests: list[str]
+    needs: str
+    paused: bool
+    contact_person_id: int | None
+
+
+@dataclass(frozen=True)
+class CallView:
+    id: int
+    reader_id: int
+    reader_name: str
+    starts_at: datetime
+    status: str
+    volunteer_name: str | None
+    outcome: str | None
+    weekly: bool
