@@ -51,6 +51,8 @@ class FakeClock:
         return self.seconds
 
     async def sleep(self, seconds: float) -> None:
+        """Let other tasks run (as a real sleep would), then move time on."""
+        await asyncio.sleep(0)
         self.advance(seconds)
 
     def advance(self, seconds: float) -> None:

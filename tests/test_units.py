@@ -699,12 +699,11 @@ def simulate(per_second: float, per_chat: float, chats: int, seconds: float = 10
     now = 0.0
     sends: list[tuple[float, int]] = []
     while True:
-        chat = min(range(chats), key=limiter.ready_at)
-        now = max(now, limiter.ready_at(chat))
+        chat = min(range(chats), key=limiter.chat_ready_at)
+        now = limiter.reserve(chat, now)
         if now >= seconds:
             return sends
         sends.append((now, chat))
-        limiter.sent(chat, now)
 
 
 def max_in_any_window(times: list[float], window: float = 1.0) -> int:
@@ -729,26 +728,24 @@ def test_rate_limiter_keeps_to_both_limits(chats: int) -> None:
     assert len(sends) / 10 >= 0.97 * achievable
 
 
-def test_rate_limiter_spaces_from_the_actual_send() -> None:
+def test_a_late_worker_does_not_burst() -> None:
     limiter = RateLimiter(30, 1)
-    limiter.sent(1, 5.0)
-    # A late worker does not get to burst: the next send is spaced from 5.0, not from 0.
-    assert limiter.ready_at(2) == pytest.approx(5.0 + 1.01 / 30)
-    assert limiter.ready_at(1) == pytest.approx(5.0 + 1.01)
-    assert limiter.chat_ready_at(2) == 0.0
+    assert limiter.reserve(1, 5.0) == 5.0
+    # Slots are spaced from the last slot, and never before now: no catching up in a burst.
+    assert limiter.reserve(2, 5.0) == pytest.approx(5.0 + 1.01 / 30)
+    assert limiter.reserve(3, 9.0) == 9.0
+    assert limiter.reserve(4, 9.0) == pytest.approx(9.0 + 1.01 / 30)
+    assert limiter.chat_ready_at(1) == pytest.approx(5.0 + 1.01)
 
 
 def test_pause_until_delays_the_next_send() -> None:
     limiter = RateLimiter(30, 1)
-    assert limiter.ready_at(1) == 0.0
-    limiter.sent(1, 0.0)
+    assert limiter.reserve(1, 0.0) == 0.0
     limiter.pause_until(5.0)
-    assert limiter.ready_at(2) == 5.0
-    assert limiter.ready_at(1) == 5.0
+    assert limiter.reserve(2, 0.1) == 5.0
     limiter.pause_until(2.0)  # an earlier pause never brings sends forward
-    assert limiter.ready_at(2) == 5.0
-    limiter.sent(2, 5.0)
-    assert limiter.ready_at(3) == pytest.approx(5.0 + 1.01 / 30)
+    assert limiter.paused_until == 5.0
+    assert limiter.reserve(3, 0.2) == pytest.approx(5.0 + 1.01 / 30)
 
 
 def test_pause_until_in_a_simulation() -> None:
@@ -756,9 +753,8 @@ def test_pause_until_in_a_simulation() -> None:
     sends = []
     now = 0.0
     for chat in range(100):
-        now = max(now, limiter.ready_at(chat))
+        now = limiter.reserve(chat, now)
         sends.append(now)
-        limiter.sent(chat, now)
         if chat == 9:
             limiter.pause_until(now + 3.0)
     assert sends[10] - sends[9] == pytest.approx(3.0)
@@ -768,11 +764,11 @@ def test_pause_until_in_a_simulation() -> None:
 def test_rate_limiter_forgets_old_chats() -> None:
     limiter = RateLimiter(1000, 1)
     for chat in range(10_001):
-        limiter.sent(chat, chat / 1000)
+        slot = limiter.reserve(chat, chat / 1000)
     # Past 10,000 chats, those already free again are dropped (only the last ~1.01 s remain).
     assert len(limiter._next_chat) <= 1_100
     assert limiter.chat_ready_at(0) == 0.0
-    assert limiter.chat_ready_at(10_000) == pytest.approx(10.0 + 1.01)
+    assert limiter.chat_ready_at(10_000) == pytest.approx(slot + 1.01)
 
 
 # --- wording ------------------------------------------------------------------------------------

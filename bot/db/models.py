@@ -276,7 +276,22 @@ class OutboxMessage(Base):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
+    __table_args__ = (
+        # The delivery worker's two questions, kept cheap however long the queue grows.
+        Index(
+            "ix_outbox_pending_due",
+            "not_before",
+            "id",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index(
+            "ix_outbox_pending_expiry",
+            "expires_at",
+            sqlite_where=text("status = 'pending' AND expires_at IS NOT NULL"),
+            postgresql_where=text("status = 'pending' AND expires_at IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger, index=True)

@@ -1,9 +1,12 @@
 """Sending due outbox rows: claim a batch, send each within the limits, record how each ended.
 
-A row is claimed with a lease (`claimed_until`) in its own short transaction, so a process that
-dies mid-batch leaves rows another sweep takes once the lease is over; a single-process SQLite
-bot releases its own stale claims at start-up. Results are written in small batches, so after a
-`kill -9` only messages sent but not yet recorded can go twice.
+A row is claimed with a lease (`claimed_until`) in its own short transaction (`FOR UPDATE SKIP
+LOCKED` on PostgreSQL, so several processes never claim the same row), and a process that dies
+mid-batch leaves rows another sweep takes once the lease is over; a single-process SQLite bot
+releases its own stale claims at start-up. Sends start on planned slots (see `RateLimiter`) with
+a few in flight at once, so a slow round trip does not slow the pace. Outcomes are recorded
+every few hundred sends or quarter of a second, whichever comes first, so after a `kill -9`
+only messages sent but not yet recorded (at the limit, a handful) can go twice.
 """
 
 from __future__ import annotations
@@ -26,10 +29,12 @@ from bot.delivery.sender import Blocked, PermanentFailure, RetryLater, Sender, T
 from bot.services.outbox import keyboard_from_json
 
 LEASE = timedelta(seconds=60)
-RECORD_EVERY = 50
+RECORD_EVERY = 200
+RECORD_SECONDS = 0.25
+IN_FLIGHT = 8
 UNREACHABLE = "unreachable: the person has blocked the bot"
-MAX_BACKOFF_SECONDS = 300
 EXPIRED = "expired: no longer worth sending (the session has started)"
+MAX_BACKOFF_SECONDS = 300
 
 
 @dataclass
@@ -56,8 +61,21 @@ class _Claimed:
 
 @dataclass
 class _Results:
+    """Outcomes not yet written: sent ids in one list (one UPDATE), the rest row by row."""
+
+    sent: list[int] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
     blocked_chats: set[int] = field(default_factory=set)
+    new_blocked: set[int] = field(default_factory=set)
+
+    def __len__(self) -> int:
+        return len(self.sent) + len(self.updates)
+
+    def take(self) -> _Results:
+        """Hand over what is pending and start afresh (sends in flight keep adding)."""
+        taken = _Results(self.sent, self.updates, self.blocked_chats, self.new_blocked)
+        self.sent, self.updates, self.new_blocked = [], [], set()
+        return taken
 
 
 class Dispatcher:
@@ -94,31 +112,44 @@ class Dispatcher:
     async def sweep(self) -> SweepReport:
         """Send every row due now that the limits allow; return what happened."""
         report = SweepReport()
+        pause = self.limiter.paused_until - self._monotonic()
+        if pause > 0:  # wait out a 429 before claiming, so no lease runs out meanwhile
+            await self._sleep(pause)
         claimed = await self._claim()
         results = _Results()
+        slots = asyncio.Semaphore(IN_FLIGHT)
+        flying: set[asyncio.Task[None]] = set()
+        last_record = self._monotonic()
         for index, message in enumerate(claimed):
             if message.chat_id in results.blocked_chats:
                 self._fail(results, message, UNREACHABLE)
                 report.failed += 1
                 continue
-            if self.limiter.chat_ready_at(message.chat_id) > self._monotonic():
+            now = self._monotonic()
+            if self.limiter.chat_ready_at(message.chat_id) > now:
                 self._release(results, message)
                 report.deferred += 1
                 continue
-            wait = self.limiter.ready_at(message.chat_id) - self._monotonic()
-            if wait > 0:
-                await self._sleep(wait)
-            outcome, paused = await self._send(message, results)
-            setattr(report, outcome, getattr(report, outcome) + 1)
-            if paused:
-                report.paused_for = paused
-                for rest in claimed[index + 1 :]:
+            slot = self.limiter.reserve(message.chat_id, now)
+            if slot > now:
+                await self._sleep(slot - now)
+            await slots.acquire()
+            if self.limiter.paused_until > self._monotonic():  # a send in flight got a 429
+                slots.release()
+                for rest in claimed[index:]:
                     self._release(results, rest)
                 break
-            if len(results.updates) >= RECORD_EVERY:
-                await self._record(results)
-                results = _Results(blocked_chats=results.blocked_chats)
-        await self._record(results)
+            self.limiter.started(self._monotonic())
+            task = asyncio.create_task(self._send(message, results, report))
+            flying.add(task)
+            task.add_done_callback(lambda done: (flying.discard(done), slots.release()))
+            await asyncio.sleep(0)  # let the send begin now, not after our bookkeeping
+            if len(results) >= RECORD_EVERY or self._monotonic() - last_record > RECORD_SECONDS:
+                await self._record(results.take())
+                last_record = self._monotonic()
+        if flying:
+            await asyncio.gather(*flying)
+        await self._record(results.take())
         return report
 
     async def _claim(self) -> list[_Claimed]:
@@ -128,7 +159,6 @@ class Dispatcher:
                 update(OutboxMessage)
                 .where(
                     OutboxMessage.status == "pending",
-                    OutboxMessage.not_before <= now,
                     OutboxMessage.expires_at <= now,
                 )
                 .values(status="cancelled", last_error=EXPIRED, claimed_until=None)
@@ -163,32 +193,31 @@ class Dispatcher:
                 )
         return [_Claimed(*row) for row in rows]
 
-    async def _send(self, message: _Claimed, results: _Results) -> tuple[str, float]:
-        """Send one message: the SweepReport field it counts under, and any pause (429)."""
+    async def _send(self, message: _Claimed, results: _Results, report: SweepReport) -> None:
+        """Send one message and note its outcome (in `results`, counted in `report`)."""
         attempts = message.attempts + 1
         try:
-            await self._sender.send(
-                message.chat_id, message.text, keyboard_from_json(message.buttons)
-            )
+            keyboard = keyboard_from_json(message.buttons)
+            await self._sender.send(message.chat_id, message.text, keyboard)
         except RetryLater as exc:
             seconds = max(float(exc.seconds), 0.0)
             self.limiter.pause_until(self._monotonic() + seconds)
+            report.paused_for = max(report.paused_for, seconds)
+            not_before = self._clock() + timedelta(seconds=seconds)
             results.updates.append(
-                {
-                    "id": message.id,
-                    "claimed_until": None,
-                    "not_before": self._clock() + timedelta(seconds=seconds),
-                }
+                {"id": message.id, "claimed_until": None, "not_before": not_before}
             )
-            return "retrying", seconds
+            report.retrying += 1
         except Blocked:
             results.blocked_chats.add(message.chat_id)
+            results.new_blocked.add(message.chat_id)
             self._fail(results, message, UNREACHABLE, attempts)
-            return "failed", 0.0
+            report.failed += 1
         except TemporaryFailure as exc:
             if attempts >= self._config.max_attempts:
                 self._fail(results, message, f"gave up after {attempts} tries: {exc}", attempts)
-                return "failed", 0.0
+                report.failed += 1
+                return
             backoff = min(2**attempts, MAX_BACKOFF_SECONDS)
             results.updates.append(
                 {
@@ -199,22 +228,13 @@ class Dispatcher:
                     "not_before": self._clock() + timedelta(seconds=backoff),
                 }
             )
-            return "retrying", 0.0
+            report.retrying += 1
         except PermanentFailure as exc:
             self._fail(results, message, str(exc)[:500], attempts)
-            return "failed", 0.0
-        finally:
-            self.limiter.sent(message.chat_id, self._monotonic())
-        results.updates.append(
-            {
-                "id": message.id,
-                "status": "sent",
-                "sent_at": self._clock(),
-                "claimed_until": None,
-                "attempts": attempts,
-            }
-        )
-        return "sent", 0.0
+            report.failed += 1
+        else:
+            results.sent.append(message.id)
+            report.sent += 1
 
     @staticmethod
     def _fail(
@@ -236,14 +256,25 @@ class Dispatcher:
 
     async def _record(self, results: _Results) -> None:
         """Write outcomes in one transaction; a blocked chat's other waiting rows fail too."""
-        if not results.updates and not results.blocked_chats:
+        if not len(results) and not results.new_blocked:
             return
         now = self._clock()
         async with self._db.transaction() as session:
+            if results.sent:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(results.sent))
+                    .values(
+                        status="sent",
+                        sent_at=now,
+                        claimed_until=None,
+                        attempts=OutboxMessage.attempts + 1,
+                    )
+                )
             for values in _group_by_keys(results.updates):
                 await session.execute(update(OutboxMessage), values)
-            if results.blocked_chats:
-                chats = list(results.blocked_chats)
+            if results.new_blocked:
+                chats = list(results.new_blocked)
                 await session.execute(
                     update(Person)
                     .where(Person.telegram_id.in_(chats), Person.unreachable_at.is_(None))
@@ -254,7 +285,6 @@ class Dispatcher:
                     .where(OutboxMessage.chat_id.in_(chats), OutboxMessage.status == "pending")
                     .values(status="failed", last_error=UNREACHABLE, claimed_until=None)
                 )
-        results.updates.clear()
 
 
 def _group_by_keys(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
