@@ -14,14 +14,18 @@ from bot.db.database import Database
 from bot.services.audit import Audit
 from bot.services.bookings import Bookings
 from bot.services.broadcasts import Broadcasts
+from bot.services.calls import CallDesk
 from bot.services.catalogue import Catalogue
 from bot.services.dialogs import Dialogs
 from bot.services.follows import Follows
 from bot.services.importer import SessionImporter
 from bot.services.people import People
+from bot.services.phones import PhoneVault
 from bot.services.places import Libraries
+from bot.services.readers import Readers
 from bot.services.reminders import Reminders
 from bot.services.staff_sessions import SessionAdmin
+from bot.services.volunteers import Volunteers
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,10 @@ class Services:
     broadcasts: Broadcasts
     dialogs: Dialogs
     audit: Audit
+    vault: PhoneVault
+    volunteers: Volunteers
+    readers: Readers
+    calls: CallDesk
 
     def is_staff(self, telegram_id: int | None) -> bool:
         return telegram_id is not None and telegram_id in self.config.staff.telegram_ids
@@ -52,6 +60,8 @@ def build_services(
     reminders = Reminders(config)
     bookings = Bookings(db, config, clock, reminders)
     admin = SessionAdmin(db, config, clock, bookings, reminders)
+    vault = PhoneVault(config.reading_friends.phone_key)
+    volunteers = Volunteers(db, config, clock)
     return Services(
         config=config,
         clock=clock,
@@ -66,4 +76,8 @@ def build_services(
         broadcasts=Broadcasts(db, config, clock),
         dialogs=Dialogs(db, clock),
         audit=Audit(db),
+        vault=vault,
+        volunteers=volunteers,
+        readers=Readers(db, config, clock, vault, volunteers),
+        calls=CallDesk(db, config, clock, vault, volunteers),
     )

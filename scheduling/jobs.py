@@ -53,4 +53,42 @@ def build_scheduler(services: Services) -> AsyncIOScheduler:
         id="follow_digest",
         **options,
     )
+    scheduler.add_job(
+        guarded("matching", matching_job(services)),
+        "interval",
+        minutes=services.config.reading_friends.match_every_minutes,
+        id="matching",
+        next_run_time=datetime.now(tz),
+        **options,
+    )
+    scheduler.add_job(
+        guarded("weekly calls", services.readers.extend_series),
+        "interval",
+        hours=1,
+        id="weekly_calls",
+        next_run_time=datetime.now(tz),
+        **options,
+    )
+    scheduler.add_job(
+        guarded("unlogged calls", services.calls.alert_unlogged),
+        "interval",
+        hours=1,
+        id="unlogged_calls",
+        **options,
+    )
+    scheduler.add_job(
+        guarded("volunteer checks", services.volunteers.warn_expiring_checks),
+        "cron",
+        hour=DIGEST_HOUR,
+        id="volunteer_checks",
+        **options,
+    )
     return scheduler
+
+
+def matching_job(services: Services) -> Callable[[], Awaitable[int]]:
+    async def run() -> int:
+        report = await services.calls.run_matching()
+        return report.offered + report.expired + report.alerted
+
+    return run

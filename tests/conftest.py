@@ -21,7 +21,7 @@ import asyncpg
 import pytest
 from sqlalchemy import text
 
-from bot.config import Config, DatabaseConfig, StaffConfig, load_config
+from bot.config import Config, DatabaseConfig, ReadingFriendsConfig, StaffConfig, load_config
 from bot.core import Services, build_services
 from bot.db.database import Database
 from bot.db.models import Base
@@ -33,6 +33,7 @@ POSTGRES_URL = os.environ.get(
     "CUPPA_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
 STAFF_ID = 9001
+PHONE_KEY = "m0dGbDQ3UVNzdlZjRXF2a0tJc2ZqTmJ6RlZ5dVJvRk4="  # a test-only Fernet key
 # A Tuesday morning in November (GMT), so "this week" and "next week" are well defined.
 START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -142,7 +143,9 @@ def clock() -> FakeClock:
 def config(database_url: str) -> Config:
     base = load_config(env={})
     return base.replace(
-        database=DatabaseConfig(url=database_url), staff=StaffConfig(telegram_ids=(STAFF_ID,))
+        database=DatabaseConfig(url=database_url),
+        staff=StaffConfig(telegram_ids=(STAFF_ID,)),
+        reading_friends=ReadingFriendsConfig(phone_key=PHONE_KEY),
     )
 
 

@@ -12,7 +12,15 @@ from scheduling.jobs import build_scheduler, guarded
 def test_only_the_fixed_periodic_jobs_are_scheduled(services):
     scheduler = build_scheduler(services)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"weekly_sessions", "follow_digest"}
+    assert set(jobs) == {
+        "weekly_sessions",
+        "follow_digest",
+        "matching",
+        "weekly_calls",
+        "unlogged_calls",
+        "volunteer_checks",
+    }
+    assert jobs["matching"].trigger.interval.total_seconds() == 300
     assert str(jobs["follow_digest"].trigger).startswith("cron[hour='9'")
     assert jobs["weekly_sessions"].trigger.interval.total_seconds() == 3600
 
