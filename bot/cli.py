@@ -6,6 +6,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlparse
@@ -15,9 +16,11 @@ import click
 from bot.config import Config, ConfigError, load_config
 from bot.core import Services, build_services
 from bot.demo import seed_demo
+from bot.services.phones import PhoneKeyError, new_key
 
 T = TypeVar("T")
 EXIT_CONFIG = 2
+DEMO_KEY_FILE = "cuppa-demo-phone.key"
 
 
 def fail(message: str) -> None:
@@ -37,11 +40,24 @@ def with_services(config: Config, work: Callable[[Services], Awaitable[T]]) -> T
         finally:
             await services.db.dispose()
 
-    return asyncio.run(runner())
+    try:
+        return asyncio.run(runner())
+    except (ConfigError, PhoneKeyError) as exc:
+        fail(str(exc))
+        raise  # unreachable: fail() exits
 
 
 async def migrated(services: Services) -> None:
     """Nothing more to do once `with_services` has applied the migrations."""
+
+
+async def ready_to_serve(services: Services) -> None:
+    """Refuse to start without the phone key once any reader's number is stored."""
+    if not services.vault.ready and await services.readers.count():
+        raise PhoneKeyError(
+            "readers are registered, so reading_friends.phone_key must be set to read their "
+            "phone numbers (CUPPA_READING_FRIENDS_PHONE_KEY)"
+        )
 
 
 @click.group()
@@ -83,7 +99,13 @@ def chat(config: Config, who: str) -> None:
     except ConfigError as exc:
         fail(str(exc))
     logging.getLogger().setLevel(logging.WARNING)
-    with_services(config, lambda services: run_terminal_chat(services, user_id))
+    config = with_demo_phone_key(config)
+
+    async def talk(services: Services) -> None:
+        await ready_to_serve(services)
+        await run_terminal_chat(services, user_id)
+
+    with_services(config, talk)
 
 
 @main.command()
@@ -95,7 +117,7 @@ def run(config: Config) -> None:
     if not config.telegram.token:
         fail("no Telegram token: set telegram.token in the configuration or CUPPA_TELEGRAM_TOKEN")
 
-    with_services(config, migrated)
+    with_services(config, ready_to_serve)
     application = build_application(build_services(config))
     telegram = config.telegram
     if telegram.webhook_url:
@@ -149,6 +171,24 @@ def import_sessions(config: Config, csv_file: Path) -> None:
     if imported < 0:
         sys.exit(1)
     click.echo(f"Imported {imported} session(s).")
+
+
+@main.command("new-key")
+def new_key_command() -> None:
+    """Print a new key for reading_friends.phone_key (keep it safe; it cannot be recovered)."""
+    click.echo(new_key())
+
+
+def with_demo_phone_key(config: Config) -> Config:
+    """The terminal chat on a machine with no key: keep one beside the demo database."""
+    if config.reading_friends.phone_key:
+        return config
+    path = Path(DEMO_KEY_FILE)
+    if not path.exists():
+        path.write_text(new_key() + "\n", encoding="utf-8")
+        path.chmod(0o600)
+    key = path.read_text(encoding="utf-8").strip()
+    return config.replace(reading_friends=replace(config.reading_friends, phone_key=key))
 
 
 @main.group()

@@ -211,3 +211,37 @@ def _posted(request: urllib.request.Request) -> bool:
             return bool(response.status == 200)
     except OSError:
         return False
+
+
+def test_run_refuses_to_start_without_the_phone_key_once_readers_exist(tmp_path):
+    """Numbers stored encrypted must stay readable: no key, no start (one clear line)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CUPPA_")}
+    env["CUPPA_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'run.db'}"
+    register = (
+        "import asyncio\n"
+        "from bot.config import load_config\n"
+        "from bot.core import build_services\n"
+        "from bot.services.phones import new_key\n"
+        "async def main():\n"
+        "    config = load_config(env={'CUPPA_DATABASE_URL': '" + env["CUPPA_DATABASE_URL"] + "',"
+        " 'CUPPA_READING_FRIENDS_PHONE_KEY': new_key()})\n"
+        "    services = build_services(config)\n"
+        "    await services.db.upgrade()\n"
+        "    await services.readers.register(first_name='Edna', phone='01603 774774',"
+        " interests=[], needs='', staff_id=9001)\n"
+        "    await services.db.dispose()\n"
+        "asyncio.run(main())\n"
+    )
+    subprocess.run([sys.executable, "-c", register], cwd=tmp_path, env=env, check=True)
+    env["CUPPA_TELEGRAM_TOKEN"] = TOKEN
+    result = subprocess.run(
+        [sys.executable, "-c", "from bot.cli import main; main()", "run"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("cuppa-bot: readers are registered")
+    assert len(result.stderr.strip().splitlines()) == 1

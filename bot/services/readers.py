@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, at_local, format_when
@@ -117,6 +117,10 @@ class Readers:
             session.add(row)
             await session.flush()
             return reader_view(row)
+
+    async def count(self) -> int:
+        async with self._db.transaction() as session:
+            return int(await session.scalar(select(func.count()).select_from(Reader)) or 0)
 
     async def for_contact(self, person_id: int) -> list[ReaderView]:
         async with self._db.transaction() as session:
