@@ -87,7 +87,7 @@ def main(ctx: click.Context, config_path: Path | None) -> None:
     "who",
     default="resident",
     show_default=True,
-    help="Speak as this Telegram user id, or as 'resident' or 'staff'.",
+    help="Speak as this Telegram user id, or as 'resident', 'staff' or 'volunteer'.",
 )
 @click.pass_obj
 def chat(config: Config, who: str) -> None:

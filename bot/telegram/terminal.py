@@ -25,7 +25,8 @@ from bot.telegram.application import build_application, start_background, stop_b
 from bot.telegram.local_api import LocalBotApi, Shown
 from bot.telegram.local_chat import LocalUser
 
-ROLES = {"resident": 1001, "staff": 9001}
+# Demo people: a new resident, staff (named as staff for this chat) and Sam, a demo volunteer.
+ROLES = {"resident": 1001, "staff": 9001, "volunteer": 2001}
 LOCATION = re.compile(r"^(?:loc|location)\s+(-?\d+(?:\.\d+)?)[,\s]+(-?\d+(?:\.\d+)?)$", re.I)
 QUIT = {"quit", "exit", "bye"}
 
