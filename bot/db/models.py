@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
+from uuid import uuid4
 
 from sqlalchemy import (
     JSON,
@@ -26,6 +27,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def new_key() -> str:
+    """A random pseudonym: links one person's rows in the figures, identifies nobody."""
+    return uuid4().hex
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -84,6 +90,8 @@ class Person(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    # Copied onto their bookings, so figures still count people after they are erased.
+    key: Mapped[str] = mapped_column(String(32), default=new_key)
     first_name: Mapped[str] = mapped_column(String(64), default="")
     consented_at: Mapped[datetime]
     home_library_id: Mapped[int | None] = mapped_column(
@@ -183,15 +191,22 @@ class Booking(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    # None once the person is erased (or after the retention period): an anonymous count.
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    # The person's pseudonym, so "people reached" still counts them after they are erased.
+    person_key: Mapped[str] = mapped_column(String(32), default="", index=True)
     status: Mapped[str] = mapped_column(String(12))
+    # Ever on the waiting list (the figures count it whatever happened next).
+    was_waitlisted: Mapped[bool] = mapped_column(Boolean, default=False)
     # Marked by staff after the session: "attended" or "no_show".
     attendance: Mapped[str | None] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     session: Mapped[LibrarySession] = relationship(lazy="raise")
-    person: Mapped[Person] = relationship(lazy="raise")
+    person: Mapped[Person | None] = relationship(lazy="raise")
 
 
 class Follow(Base):
@@ -331,6 +346,7 @@ class Volunteer(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), unique=True)
+    key: Mapped[str] = mapped_column(String(32), default=new_key)
     # "pending", "approved" or "rejected"
     status: Mapped[str] = mapped_column(String(12), default="pending")
     calls_per_week: Mapped[int] = mapped_column(Integer, default=2)
@@ -379,6 +395,8 @@ class Reader(Base):
     needs: Mapped[str] = mapped_column(Text, default="")
     consented_at: Mapped[datetime]
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set when the reader was erased: the row stays only as an anonymous count.
+    erased_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -418,6 +436,8 @@ class CallBooking(Base):
     volunteer_id: Mapped[int | None] = mapped_column(
         ForeignKey("volunteers.id", ondelete="SET NULL"), index=True
     )
+    # The volunteer's pseudonym, kept for "volunteers active" after they are erased.
+    volunteer_key: Mapped[str | None] = mapped_column(String(32))
     outcome: Mapped[str | None] = mapped_column(String(12))
     note: Mapped[str] = mapped_column(Text, default="")
     logged_at: Mapped[datetime | None]

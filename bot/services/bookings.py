@@ -110,11 +110,16 @@ class Bookings:
                 )
             )
             if existing is None:
+                person = await session.get(Person, person_id)
+                if person is None:
+                    return BookingOutcome("gone")
                 full = await count_booked(session, session_id) >= target.capacity
                 existing = Booking(
                     session_id=session_id,
                     person_id=person_id,
+                    person_key=person.key,
                     status="waiting" if full else "booked",
+                    was_waitlisted=full,
                     created_at=self._clock(),
                 )
                 session.add(existing)

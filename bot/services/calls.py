@@ -273,6 +273,7 @@ class CallDesk:
                 offer.status, call.status = "declined", "open"
                 return "declined"
             offer.status, call.status, call.volunteer_id = "accepted", "confirmed", volunteer.id
+            call.volunteer_key = volunteer.key
             if call.series_id is not None:
                 series = await session.get(CallSeries, call.series_id)
                 if series is not None and series.volunteer_id is None:
