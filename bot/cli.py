@@ -15,12 +15,14 @@ import click
 
 from bot.config import Config, ConfigError, load_config
 from bot.core import Services, build_services
+from bot.db.database import DatabaseInUse, SQLiteProcessLock
 from bot.demo import seed_demo
 from bot.services.phones import PhoneKeyError, new_key
 
 T = TypeVar("T")
 EXIT_CONFIG = 2
 DEMO_KEY_FILE = "cuppa-demo-phone.key"
+_held_locks: list[SQLiteProcessLock] = []
 
 
 def fail(message: str) -> None:
@@ -100,6 +102,7 @@ def chat(config: Config, who: str) -> None:
         fail(str(exc))
     logging.getLogger().setLevel(logging.WARNING)
     config = with_demo_phone_key(config)
+    hold_single_process_lock(config)
 
     async def talk(services: Services) -> None:
         await ready_to_serve(services)
@@ -117,6 +120,7 @@ def run(config: Config) -> None:
     if not config.telegram.token:
         fail("no Telegram token: set telegram.token in the configuration or CUPPA_TELEGRAM_TOKEN")
 
+    hold_single_process_lock(config)
     with_services(config, ready_to_serve)
     application = build_application(build_services(config))
     telegram = config.telegram
@@ -177,6 +181,16 @@ def import_sessions(config: Config, csv_file: Path) -> None:
 def new_key_command() -> None:
     """Print a new key for reading_friends.phone_key (keep it safe; it cannot be recovered)."""
     click.echo(new_key())
+
+
+def hold_single_process_lock(config: Config) -> None:
+    """One bot process per SQLite file; the lock lasts as long as this process."""
+    lock = SQLiteProcessLock(config.database.url)
+    try:
+        lock.acquire()
+    except DatabaseInUse as exc:
+        fail(str(exc))
+    _held_locks.append(lock)
 
 
 def with_demo_phone_key(config: Config) -> Config:

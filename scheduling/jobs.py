@@ -13,17 +13,25 @@ from datetime import datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.core import Services
+from bot.db.database import Database
 
 log = logging.getLogger(__name__)
 DIGEST_HOUR = 9
 
 
-def guarded(name: str, job: Callable[[], Awaitable[int]]) -> Callable[[], Awaitable[None]]:
-    """Log what a job did, or why it failed, without letting it take the scheduler down."""
+def guarded(
+    name: str, job: Callable[[], Awaitable[int]], db: Database
+) -> Callable[[], Awaitable[None]]:
+    """Run a job in one process at a time (a PostgreSQL advisory lock), and log what it did
+    or why it failed, without letting it take the scheduler down."""
 
     async def run() -> None:
         try:
-            done = await job()
+            async with db.singleton(name) as mine:
+                if not mine:
+                    log.debug("scheduled job %s is running in another process", name)
+                    return
+                done = await job()
         except Exception:
             log.exception("scheduled job %s failed; it will run again at its next time", name)
             return
@@ -39,7 +47,7 @@ def build_scheduler(services: Services) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=tz)
     options = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
     scheduler.add_job(
-        guarded("weekly sessions", services.admin.extend_series),
+        guarded("weekly sessions", services.admin.extend_series, services.db),
         "interval",
         hours=1,
         id="weekly_sessions",
@@ -47,14 +55,14 @@ def build_scheduler(services: Services) -> AsyncIOScheduler:
         **options,
     )
     scheduler.add_job(
-        guarded("follow digest", services.follows.send_digests),
+        guarded("follow digest", services.follows.send_digests, services.db),
         "cron",
         hour=DIGEST_HOUR,
         id="follow_digest",
         **options,
     )
     scheduler.add_job(
-        guarded("matching", matching_job(services)),
+        guarded("matching", matching_job(services), services.db),
         "interval",
         minutes=services.config.reading_friends.match_every_minutes,
         id="matching",
@@ -62,7 +70,7 @@ def build_scheduler(services: Services) -> AsyncIOScheduler:
         **options,
     )
     scheduler.add_job(
-        guarded("weekly calls", services.readers.extend_series),
+        guarded("weekly calls", services.readers.extend_series, services.db),
         "interval",
         hours=1,
         id="weekly_calls",
@@ -70,14 +78,14 @@ def build_scheduler(services: Services) -> AsyncIOScheduler:
         **options,
     )
     scheduler.add_job(
-        guarded("unlogged calls", services.calls.alert_unlogged),
+        guarded("unlogged calls", services.calls.alert_unlogged, services.db),
         "interval",
         hours=1,
         id="unlogged_calls",
         **options,
     )
     scheduler.add_job(
-        guarded("volunteer checks", services.volunteers.warn_expiring_checks),
+        guarded("volunteer checks", services.volunteers.warn_expiring_checks, services.db),
         "cron",
         hour=DIGEST_HOUR,
         id="volunteer_checks",

@@ -1,10 +1,11 @@
 """The real delivery path in a process of its own, for the `kill -9` test.
 
-    python -m tests.delivery_process DB_URL LOG_FILE
+    python -m tests.delivery_process DB_URL LOG_FILE [MESSAGES_PER_SECOND]
 
 Builds the services and the Application on the local Bot API stand-in exactly as the bot does,
-frees stale claims as the bot does at start-up on SQLite, then sweeps the outbox (default limits,
-30 messages a second) until nothing is pending, and exits 0. Every message the stand-in receives
+frees stale claims as the bot does at start-up on SQLite (never on PostgreSQL, where other
+processes hold claims), then sweeps the outbox (default 30 messages a second) until nothing is
+pending, and exits 0. Every message the stand-in receives
 is appended to LOG_FILE as "chat_id<TAB>text" and flushed at once, so a SIGKILL loses no line.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -38,8 +40,11 @@ async def pending(db: Database) -> int:
     return await count(db, OutboxMessage, status="pending")
 
 
-async def deliver(url: str, log_path: Path) -> None:
-    config = Config().replace(database=DatabaseConfig(url=url))
+async def deliver(url: str, log_path: Path, rate: float) -> None:
+    config = Config().replace(
+        database=DatabaseConfig(url=url),
+        delivery=replace(Config().delivery, messages_per_second=rate),
+    )
     services = build_services(config)
     api = LocalBotApi()
     application = build_application(services, request=api)
@@ -48,7 +53,8 @@ async def deliver(url: str, log_path: Path) -> None:
         await application.initialize()
         try:
             dispatcher = dispatcher_for(application)
-            await dispatcher.release_stale_claims()
+            if services.db.is_sqlite:
+                await dispatcher.release_stale_claims()
             while await pending(services.db):
                 report = await dispatcher.sweep()
                 if report.handled == 0:
@@ -59,10 +65,14 @@ async def deliver(url: str, log_path: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print("usage: python -m tests.delivery_process DB_URL LOG_FILE", file=sys.stderr)
+    if len(argv) not in (2, 3):
+        print(
+            "usage: python -m tests.delivery_process DB_URL LOG_FILE [MESSAGES_PER_SECOND]",
+            file=sys.stderr,
+        )
         return 2
-    asyncio.run(deliver(argv[0], Path(argv[1])))
+    rate = float(argv[2]) if len(argv) == 3 else Config().delivery.messages_per_second
+    asyncio.run(deliver(argv[0], Path(argv[1]), rate))
     return 0
 
 

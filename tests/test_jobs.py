@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from bot.db.database import Database
 from scheduling.jobs import build_scheduler, guarded
 
 
@@ -34,7 +35,7 @@ async def test_a_failing_job_is_logged_and_the_next_run_still_happens(caplog):
             raise RuntimeError("database went away")
         return 3
 
-    job = guarded("flaky", flaky)
+    job = guarded("flaky", flaky, Database("sqlite+aiosqlite:///:memory:"))
     with caplog.at_level(logging.INFO):
         await job()
         await job()
@@ -51,3 +52,16 @@ def services(config, clock):  # type: ignore[no-untyped-def]
     from bot.db.database import Database
 
     return build_services(config, clock, Database("sqlite+aiosqlite:///:memory:"))
+
+
+async def test_a_job_runs_in_one_process_at_a_time(db):
+    """Two processes' schedulers fire together: the advisory lock lets one of them run it."""
+    other = Database(db.url)
+    try:
+        async with db.singleton("matching") as first, other.singleton("matching") as second:
+            assert first
+            assert second is db.is_sqlite  # SQLite has one process; PostgreSQL refuses the second
+        async with other.singleton("matching") as again:
+            assert again, "the lock is released when the job ends"
+    finally:
+        await other.dispose()

@@ -245,3 +245,17 @@ def test_run_refuses_to_start_without_the_phone_key_once_readers_exist(tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().startswith("cuppa-bot: readers are registered")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_second_bot_on_one_sqlite_file_is_refused(telegram, tmp_path):
+    fake, port = telegram
+    first = start_bot(tmp_path, port)
+    try:
+        wait_for(lambda: "getUpdates" in fake.methods())
+        second = start_bot(tmp_path, port)
+        _, stderr = second.communicate(timeout=60)
+        assert second.returncode == 2
+        assert stderr.strip().startswith("cuppa-bot: another cuppa-bot process is already using")
+        assert len(stderr.strip().splitlines()) == 1
+    finally:
+        stop(first)

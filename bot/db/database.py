@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
+import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import IO
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -54,6 +57,25 @@ class Database:
             session = await stack.enter_async_context(self._sessions())
             await stack.enter_async_context(session.begin())
             yield session
+
+    @contextlib.asynccontextmanager
+    async def singleton(self, name: str) -> AsyncIterator[bool]:
+        """Run a periodic job in one process at a time: yields whether this process holds the
+        job's PostgreSQL advisory lock (SQLite has one process, so always True)."""
+        if self.is_sqlite:
+            yield True
+            return
+        key = zlib.crc32(name.encode())
+        async with self.engine.connect() as connection:
+            held = bool(
+                await connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": key})
+            )
+            try:
+                yield held
+            finally:
+                if held:
+                    await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                await connection.commit()
 
     async def upgrade(self) -> None:
         """Bring the schema to the newest migration (a fresh database gets every table)."""
@@ -93,3 +115,44 @@ def _make_sqlite_transactions_immediate(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class DatabaseInUse(Exception):
+    """Another bot process already has this SQLite file."""
+
+
+class SQLiteProcessLock:
+    """Keep a second bot process off one SQLite file (PostgreSQL takes several).
+
+    An exclusive `flock` on `<file>.lock`, held for the life of the process; the operating system
+    drops it if the process dies, so a crash never leaves it stuck.
+    """
+
+    def __init__(self, url: str) -> None:
+        database = make_url(url).database
+        self.path = Path(f"{database}.lock") if url.startswith("sqlite") and database else None
+        self._handle: IO[str] | None = None
+
+    def acquire(self) -> None:
+        if self.path is None or database_in_memory(self.path):
+            return
+        handle = self.path.open("w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise DatabaseInUse(
+                f"another cuppa-bot process is already using {str(self.path)[:-5]}: SQLite "
+                "allows one bot process at a time (stop the other, or use PostgreSQL to run "
+                "several)"
+            ) from None
+        self._handle = handle
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
+def database_in_memory(path: Path) -> bool:
+    return path.name.startswith(":memory:")
