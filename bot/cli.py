@@ -177,6 +177,20 @@ def import_sessions(config: Config, csv_file: Path) -> None:
     click.echo(f"Imported {imported} session(s).")
 
 
+@main.command()
+@click.pass_obj
+def doctor(config: Config) -> None:
+    """Check the configuration, database, migrations, phone key and token; say what is wrong."""
+    from bot.telegram.doctor import diagnose
+
+    findings = asyncio.run(diagnose(config))
+    for finding in findings:
+        click.echo(f"{'ok ' if finding.ok else 'BAD'}  {finding.what}")
+    problems = sum(not finding.ok for finding in findings)
+    click.echo("All good." if not problems else f"{problems} problem(s) to fix.")
+    sys.exit(1 if problems else 0)
+
+
 @main.command("new-key")
 def new_key_command() -> None:
     """Print a new key for reading_friends.phone_key (keep it safe; it cannot be recovered)."""

@@ -259,3 +259,44 @@ def test_a_second_bot_on_one_sqlite_file_is_refused(telegram, tmp_path):
         assert len(stderr.strip().splitlines()) == 1
     finally:
         stop(first)
+
+
+def doctor(tmp_path: Path, **extra: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CUPPA_")}
+    env |= {"CUPPA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'doctor.db'}", **extra}
+    script = "from bot.cli import main; main()"
+    return subprocess.run(
+        [sys.executable, "-c", script, "doctor"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_doctor_says_plainly_what_is_wrong(tmp_path):
+    result = doctor(tmp_path)
+    assert result.returncode == 1
+    assert "BAD  the schema is at migration none" in result.stdout
+    assert "run `cuppa-bot db upgrade`" in result.stdout
+    assert "BAD  no Telegram token" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_doctor_all_good(telegram, tmp_path):
+    _, port = telegram
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CUPPA_")}
+    env["CUPPA_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'doctor.db'}"
+    script = "from bot.cli import main; main()"
+    subprocess.run(
+        [sys.executable, "-c", script, "db", "upgrade"], cwd=tmp_path, env=env, check=True
+    )
+    result = doctor(
+        tmp_path,
+        CUPPA_TELEGRAM_TOKEN=TOKEN,
+        CUPPA_TELEGRAM_BASE_URL=f"http://127.0.0.1:{port}/bot",
+    )
+    assert result.returncode == 0, result.stdout
+    assert "ok   the token works: this is @cuppa_bot (polling)" in result.stdout
+    assert result.stdout.strip().endswith("All good.")
