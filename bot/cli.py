@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlparse
@@ -189,6 +190,61 @@ def doctor(config: Config) -> None:
     problems = sum(not finding.ok for finding in findings)
     click.echo("All good." if not problems else f"{problems} problem(s) to fix.")
     sys.exit(1 if problems else 0)
+
+
+@main.command()
+@click.option("--from", "start", required=True, help="First day, like 2026-11-01.")
+@click.option("--to", "end", required=True, help="Last day, included, like 2026-11-30.")
+@click.option(
+    "--csv", "csv_file", type=click.Path(path_type=Path), help="Write every figure to this CSV."
+)
+@click.pass_obj
+def report(config: Config, start: str, end: str, csv_file: Path | None) -> None:
+    """Participation figures for the local days --from to --to (sessions and calls already
+    started): a short summary here, every figure in the CSV (columns: see the README)."""
+    from bot.services.reports import ReportError, to_csv
+
+    first, last = report_day("--from", start), report_day("--to", end)
+    if first > last:
+        fail(f"--from {start} is after --to {end}")
+    if csv_file is not None and not csv_file.parent.is_dir():
+        fail(f"cannot write {csv_file}: there is no folder {csv_file.parent}")
+
+    async def work(services: Services) -> Any:
+        return await services.reports.build(first, last, staff_id=0, via="command line")
+
+    try:
+        figures = with_services(config, work)
+    except ReportError as exc:
+        fail(str(exc))
+    if csv_file is not None:
+        try:
+            csv_file.write_text(to_csv(figures), encoding="utf-8")
+        except OSError as exc:
+            fail(f"cannot write {csv_file}: {exc.strerror or exc}")
+    s, calls = figures.sessions, figures.calls
+    click.echo(f"Report for {first.isoformat()} to {last.isoformat()}:")
+    click.echo(
+        f"  sessions held {s.sessions_held}, cancelled {s.sessions_cancelled}; places booked "
+        f"{s.places_booked}, attended {s.attended}, no-shows {s.no_shows}; "
+        f"people reached {s.people_reached}"
+    )
+    click.echo(
+        f"  Reading Friends calls booked {calls.calls_booked}, done {calls.done}, "
+        f"unmatched {calls.unmatched}, concerns {calls.concerns}"
+    )
+    if figures.areas_not_reached:
+        click.echo(f"  nobody reached in: {', '.join(figures.areas_not_reached)}")
+    if csv_file is not None:
+        click.echo(f"Every figure is in {csv_file}.")
+
+
+def report_day(option: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} {value!r} is not a date: write it like 2026-11-01")
+        raise  # unreachable: fail() exits
 
 
 @main.command("new-key")

@@ -84,6 +84,13 @@ class DeliveryConfig:
 
 
 @dataclass(frozen=True)
+class RetentionConfig:
+    call_notes_days: int = 365
+    delivery_days: int = 90
+    past_bookings_days: int = 730
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -93,6 +100,7 @@ class Config:
     reading_friends: ReadingFriendsConfig = field(default_factory=ReadingFriendsConfig)
     staff: StaffConfig = field(default_factory=StaffConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -225,5 +233,7 @@ def _validate(config: Config) -> None:
         raise ConfigError("sessions.page_size and delivery.messages_per_second must be positive")
     if config.delivery.per_chat_per_second <= 0:
         raise ConfigError("delivery.per_chat_per_second must be positive")
+    if min(dataclasses.astuple(config.retention)) < 1:
+        raise ConfigError("every retention period must be at least one day")
     if any(minutes <= 0 for minutes in config.reminders.offsets_minutes):
         raise ConfigError("reminders.offsets_minutes must be positive numbers of minutes")

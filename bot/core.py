@@ -17,13 +17,16 @@ from bot.services.broadcasts import Broadcasts
 from bot.services.calls import CallDesk
 from bot.services.catalogue import Catalogue
 from bot.services.dialogs import Dialogs
+from bot.services.distress import Distress
 from bot.services.follows import Follows
 from bot.services.importer import SessionImporter
 from bot.services.people import People
 from bot.services.phones import PhoneVault
 from bot.services.places import Libraries
+from bot.services.privacy import Privacy
 from bot.services.readers import Readers
 from bot.services.reminders import Reminders
+from bot.services.reports import Reports
 from bot.services.staff_sessions import SessionAdmin
 from bot.services.volunteers import Volunteers
 
@@ -47,6 +50,9 @@ class Services:
     volunteers: Volunteers
     readers: Readers
     calls: CallDesk
+    reports: Reports
+    privacy: Privacy
+    distress: Distress
 
     def is_staff(self, telegram_id: int | None) -> bool:
         return telegram_id is not None and telegram_id in self.config.staff.telegram_ids
@@ -80,4 +86,7 @@ def build_services(
         volunteers=volunteers,
         readers=Readers(db, config, clock, vault, volunteers),
         calls=CallDesk(db, config, clock, vault, volunteers),
+        reports=Reports(db, config, clock),
+        privacy=Privacy(db, config, clock, vault, bookings, reminders),
+        distress=Distress(db, config, clock),
     )

@@ -22,6 +22,8 @@ COMMANDS = [
     ("mybookings", "See or cancel your bookings"),
     ("help", "What I can do, and phone numbers"),
     ("privacy", "What I keep about you"),
+    ("mydata", "Get a copy of everything I keep about you"),
+    ("forgetme", "Delete everything I keep about you"),
     ("cancel", "Stop what you're doing"),
 ]
 # Shown only in staff members' own chats.

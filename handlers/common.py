@@ -26,7 +26,9 @@ def menu_keyboard(staff: bool = False) -> Keyboard:
     keyboard = [
         [Button("Find a session", actions.Browse().data())],
         [Button("My bookings", actions.MY_BOOKINGS)],
+        [Button("Reading Friends", actions.READING_FRIENDS)],
         [Button("My library and settings", actions.SETTINGS), Button("Help", actions.HELP)],
+        [Button("Volunteer", actions.VOLUNTEER)],
     ]
     if staff:
         keyboard.append([Button("Staff menu", actions.STAFF_MENU)])

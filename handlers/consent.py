@@ -20,7 +20,7 @@ def short_notice(phone: str) -> str:
         "Before we start: to book you places and remind you of them, I keep your first name, "
         "your Telegram account, your bookings and, if you tell me, your nearest library. "
         "Library staff can see your bookings. Nothing is shared with anyone else, and you can "
-        f"ask us to delete it all at any time (call {phone}).\n\nIs that OK?"
+        f"ask us to delete it all at any time (send /forgetme, or call {phone}).\n\nIs that OK?"
     )
 
 

@@ -11,11 +11,37 @@ from collections.abc import Awaitable, Callable
 from types import ModuleType
 from typing import Any
 
-from handlers import bookings, help, sessions, start
+from handlers import (
+    bookings,
+    broadcast,
+    follows,
+    help,
+    privacy,
+    reading_friends,
+    reminders,
+    reports,
+    sessions,
+    staff_sessions,
+    start,
+    volunteering,
+)
 
 Callback = Callable[[Any, Any], Awaitable[None]]
 
-FLOWS: list[ModuleType] = [start, sessions, bookings, help]
+FLOWS: list[ModuleType] = [
+    start,
+    sessions,
+    bookings,
+    help,
+    privacy,
+    reminders,
+    follows,
+    broadcast,
+    staff_sessions,
+    reports,
+    volunteering,
+    reading_friends,
+]
 
 
 def typed_routes() -> dict[str, Callback]:

@@ -7,8 +7,8 @@ from telegram import ReplyKeyboardRemove, Update
 from bot import actions
 from bot.services.views import Button
 from handlers.common import MENU_BUTTON, reply, show_menu
-from handlers.consent import short_notice
 from handlers.context import CuppaContext
+from handlers.privacy import privacy_command
 
 
 async def help_command(update: Update, context: CuppaContext) -> None:
@@ -33,22 +33,6 @@ async def help_command(update: Update, context: CuppaContext) -> None:
         [Button("Privacy", actions.PRIVACY), MENU_BUTTON],
     ]
     await reply(update, "\n".join(lines), keyboard)
-
-
-async def privacy_command(update: Update, context: CuppaContext) -> None:
-    """The privacy notice in plain words."""
-    phone = context.services.config.service.phone
-    notice = short_notice(phone).removesuffix("\n\nIs that OK?")
-    text = (
-        f"{notice}\n\nWe keep your bookings so we can hold your place, tell you about changes "
-        "and count how many people come (those counts don't name anyone). Your location, if "
-        "you share it, is only used there and then to find nearby libraries; it isn't kept."
-    )
-    keyboard: list[list[Button]] = []
-    if await context.person() is None:
-        keyboard.append([Button("Yes, that's fine", actions.consent_yes())])
-    keyboard.append([MENU_BUTTON])
-    await reply(update, text, keyboard)
 
 
 async def cancel_command(update: Update, context: CuppaContext) -> None:

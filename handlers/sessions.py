@@ -12,6 +12,7 @@ from bot.wording import booking_text, session_summary, session_text
 from handlers.common import MENU_BUTTON, back_and_menu, expired_button, reply
 from handlers.consent import ask_consent
 from handlers.context import CuppaContext
+from handlers.follows import follow_buttons
 
 DAY_LABELS = {"t": "today", "w": "this week", "n": "next week", "a": "in the next four weeks"}
 LOCATION_BUTTON = "📍 Share my location"
@@ -223,6 +224,7 @@ async def show_session(
         keyboard.append([Button("Book a place", actions.book(session.id))])
     else:
         keyboard.append([Button("Join the waiting list", actions.book(session.id))])
+    keyboard += await follow_buttons(context, session)
     keyboard.append(back_and_menu(step.data()))
     await reply(update, text, keyboard, edit=True)
 

@@ -6,6 +6,7 @@ from telegram import Update
 
 from bot import actions
 from bot.services.views import Button, Keyboard, LibraryView
+from handlers import follows, reminders
 from handlers.common import MENU_BUTTON, back_and_menu, expired_button, reply, show_menu
 from handlers.consent import ask_consent
 from handlers.context import CuppaContext
@@ -188,10 +189,13 @@ async def settings_button(update: Update, context: CuppaContext) -> None:
     text = (
         f"Your library: {library}\n"
         f"You prefer sessions {PREFERENCE_WORDS.get(person.preference, 'in person and online')}."
+        f"\n{reminders.reminders_line(context, person)}\n{follows.news_line(person)}"
     )
     keyboard = [
         [Button("Change my library", actions.ASK_HOME)],
         [Button("Change in person / online", actions.ASK_PREFERENCE)],
+        *reminders.settings_rows(),
+        *follows.settings_rows(person),
         [MENU_BUTTON],
     ]
     await reply(update, text, keyboard, edit=True)

@@ -8,15 +8,19 @@ from functools import partial
 from telegram import Update
 
 from bot.actions import Browse
+from bot.services.distress import signals_distress
 from bot.services.places import fold
 from handlers.bookings import my_bookings
 from handlers.common import not_understood, reply, show_menu
 from handlers.context import CuppaContext
+from handlers.distress import signpost
 from handlers.flows import typed_routes
 from handlers.help import cancel_command, help_command, privacy_command
 from handlers.places import typed_place
+from handlers.reading_friends import reading_friends_command
 from handlers.sessions import browse, sessions_command
 from handlers.start import ask_home
+from handlers.volunteering import CONCERN_FLOW, volunteer_command
 
 READ_LIMIT = 200
 
@@ -38,7 +42,8 @@ WORDS: dict[str, Route] = {
     "my bookings": my_bookings,
     "bookings": my_bookings,
 }
-NOT_YET_IN_BOT = ("reading", "reading friends", "volunteer", "volunteering", "housebound")
+NOT_YET_IN_BOT = ("volunteer", "volunteering")
+READING_WORDS = ("reading", "reading friends", "housebound")
 
 
 def mentions(text: str, phrase: str) -> bool:
@@ -48,13 +53,22 @@ def mentions(text: str, phrase: str) -> bool:
 
 async def text_message(update: Update, context: CuppaContext) -> None:
     """Route typed text to the obvious place, or say kindly that we didn't follow."""
+    dialog = await context.services.dialogs.get(update.effective_user.id)  # type: ignore[union-attr]
+    # Words of distress come first, even in a form (but not staff writing a form: a broadcast
+    # may well be about loneliness).
+    said = update.effective_message.text or ""  # type: ignore[union-attr]
+    # Nor a volunteer's note about a reader who worried them: that goes to staff as written.
+    writing_for_others = dialog is not None and (context.is_staff or dialog.flow == CONCERN_FLOW)
+    if not writing_for_others and signals_distress(said):
+        await signpost(update, context, said)
+        return
+    # An open form takes any text, even "👍" or "..." (a broadcast may be just that).
+    if dialog is not None and dialog.flow in typed_routes():
+        await typed_routes()[dialog.flow](update, context)
+        return
     text = fold((update.effective_message.text or "")[:READ_LIMIT])  # type: ignore[union-attr]
     if not text:
         await not_understood(update, context)
-        return
-    dialog = await context.services.dialogs.get(update.effective_user.id)  # type: ignore[union-attr]
-    if dialog is not None and dialog.flow in typed_routes():
-        await typed_routes()[dialog.flow](update, context)
         return
     person = await context.person()
     awaiting = person.awaiting if person else None
@@ -83,6 +97,10 @@ async def word_route(context: CuppaContext, text: str) -> Route | None:
     for word, activity_id in (await context.services.catalogue.activity_keywords()).items():
         if mentions(text, word):
             return partial(browse_activity, activity_id=activity_id)
+    if any(mentions(text, word) for word in ("volunteer", "volunteering")):
+        return volunteer_command
+    if any(mentions(text, word) for word in READING_WORDS):
+        return reading_friends_command
     if any(mentions(text, word) for word in NOT_YET_IN_BOT):
         return by_phone
     if any(mentions(text, word) for word in ("help", "bookings", "sessions")):

@@ -17,6 +17,7 @@ from bot.db.database import Database
 
 log = logging.getLogger(__name__)
 DIGEST_HOUR = 9
+RETENTION_HOUR = 3  # a quiet hour
 
 
 def guarded(
@@ -89,6 +90,13 @@ def build_scheduler(services: Services) -> AsyncIOScheduler:
         "cron",
         hour=DIGEST_HOUR,
         id="volunteer_checks",
+        **options,
+    )
+    scheduler.add_job(
+        guarded("retention", services.privacy.apply_retention, services.db),
+        "cron",
+        hour=RETENTION_HOUR,
+        id="retention",
         **options,
     )
     return scheduler

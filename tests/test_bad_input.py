@@ -24,7 +24,14 @@ from bot.telegram.local_chat import LocalUser
 from tests.world import build_world, count, snapshot
 
 PHONE = "0344 800 8020"
-MENU = ["Find a session", "My bookings", "My library and settings", "Help"]
+MENU = [
+    "Find a session",
+    "My bookings",
+    "Reading Friends",
+    "My library and settings",
+    "Help",
+    "Volunteer",
+]
 AREAS = ["Breckland", "Norwich"]
 NOT_UNDERSTOOD = "Sorry, I didn't understand that."
 NO_SUCH_LIBRARY = "Sorry, I couldn't find a library by that name."

@@ -123,7 +123,9 @@ def test_run_without_a_token(tmp_path: Path, env: dict[str, str]) -> None:
 
 def test_chat_as_nonsense(tmp_path: Path, env: dict[str, str]) -> None:
     line = assert_one_line_failure(cuppa(tmp_path, env, "chat", "--as", "nonsense"))
-    assert line == "cuppa-bot: --as takes a user id or one of resident, staff, not 'nonsense'"
+    assert line == (
+        "cuppa-bot: --as takes a user id or one of resident, staff, volunteer, not 'nonsense'"
+    )
 
 
 @pytest.mark.parametrize("who", ["-5", "12a", ""])

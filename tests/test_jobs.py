@@ -20,7 +20,9 @@ def test_only_the_fixed_periodic_jobs_are_scheduled(services):
         "weekly_calls",
         "unlogged_calls",
         "volunteer_checks",
+        "retention",
     }
+    assert str(jobs["retention"].trigger).startswith("cron[hour='3'")
     assert jobs["matching"].trigger.interval.total_seconds() == 300
     assert str(jobs["follow_digest"].trigger).startswith("cron[hour='9'")
     assert jobs["weekly_sessions"].trigger.interval.total_seconds() == 3600

@@ -170,6 +170,8 @@ def test_run_polls_sets_the_command_menu_and_answers(telegram, tmp_path):
         "mybookings",
         "help",
         "privacy",
+        "mydata",
+        "forgetme",
         "cancel",
     ]
 

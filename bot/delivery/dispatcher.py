@@ -90,6 +90,7 @@ class Dispatcher:
         *,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
+        reveal: Callable[[str], str] | None = None,
     ) -> None:
         self._db = db
         self._config = config
@@ -97,14 +98,24 @@ class Dispatcher:
         self._sender = sender
         self._sleep = sleep
         self._monotonic = monotonic
+        self._reveal = reveal  # puts in phone numbers kept sealed in the outbox
         self.limiter = RateLimiter(config.messages_per_second, config.per_chat_per_second)
 
     async def release_stale_claims(self) -> int:
-        """Free every claim (only safe when this is the one process using the database)."""
+        """Free every claim (only safe when this is the one process using the database).
+
+        Only rows already due are looked at: a row is claimed only once due and its not-before
+        never moves forward while claimed, so this reads the due end of the pending index
+        instead of every future reminder (start-up would otherwise grow with their number)."""
+        now = self._clock()
         async with self._db.transaction() as session:
             result = await session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.status == "pending", OutboxMessage.claimed_until.is_not(None))
+                .where(
+                    OutboxMessage.status == "pending",
+                    OutboxMessage.not_before <= now,
+                    OutboxMessage.claimed_until.is_not(None),
+                )
                 .values(claimed_until=None)
             )
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
@@ -198,7 +209,8 @@ class Dispatcher:
         attempts = message.attempts + 1
         try:
             keyboard = keyboard_from_json(message.buttons)
-            await self._sender.send(message.chat_id, message.text, keyboard)
+            text = self._reveal(message.text) if self._reveal else message.text
+            await self._sender.send(message.chat_id, text, keyboard)
         except RetryLater as exc:
             seconds = max(float(exc.seconds), 0.0)
             self.limiter.pause_until(self._monotonic() + seconds)

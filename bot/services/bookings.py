@@ -200,17 +200,27 @@ class Bookings:
             return await self._upcoming(session, person_id)
 
     async def _upcoming(self, session: AsyncSession, person_id: int) -> list[BookingView]:
+        # The person's bookings first, each session then looked up by its id. (As a join,
+        # SQLite without table statistics walked every upcoming session instead.)
+        upcoming = (
+            select(LibrarySession.id)
+            .where(
+                LibrarySession.id == Booking.session_id,
+                LibrarySession.status == "scheduled",
+                LibrarySession.starts_at > self._clock(),
+            )
+            .exists()
+        )
+        starts_at = (
+            select(LibrarySession.starts_at)
+            .where(LibrarySession.id == Booking.session_id)
+            .scalar_subquery()
+        )
         bookings = list(
             await session.scalars(
                 select(Booking)
-                .join(LibrarySession, LibrarySession.id == Booking.session_id)
-                .where(
-                    Booking.person_id == person_id,
-                    Booking.status.in_(LIVE),
-                    LibrarySession.status == "scheduled",
-                    LibrarySession.starts_at > self._clock(),
-                )
-                .order_by(LibrarySession.starts_at, Booking.id)
+                .where(Booking.person_id == person_id, Booking.status.in_(LIVE), upcoming)
+                .order_by(starts_at, Booking.id)
             )
         )
         return await booking_views(session, bookings) if bookings else []

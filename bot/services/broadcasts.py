@@ -96,6 +96,10 @@ class Broadcasts:
         followers = select(Follow.person_id).where(column == number)
         return f"followers of {target.name}", people.where(Person.id.in_(followers))
 
+    def body(self, text: str) -> str:
+        """The message exactly as each person will see it (for the preview too)."""
+        return f"A message from {self._config.service.name}:\n\n{text.strip()}"
+
     async def send(self, staff_id: int, spec: str, text: str) -> DeliveryReport | None:
         """Queue the message for everyone in the audience; people who blocked the bot are
         recorded as unreachable straight away, so the report counts them."""
@@ -118,7 +122,7 @@ class Broadcasts:
             )
             session.add(broadcast)
             await session.flush()
-            body = f"A message from {self._config.service.name}:\n\n{text}"
+            body = self.body(text)
             session.add_all(
                 OutboxMessage(
                     chat_id=person.telegram_id,

@@ -19,10 +19,18 @@ from bot import actions
 from bot.clock import Clock, format_when
 from bot.config import Config
 from bot.db.database import Database
-from bot.db.models import CallBooking, CallOffer, CallSeries, Person, Reader, Volunteer
+from bot.db.models import (
+    CallBooking,
+    CallOffer,
+    CallSeries,
+    OutboxMessage,
+    Person,
+    Reader,
+    Volunteer,
+)
 from bot.services.matching import OpenCall, match
 from bot.services.outbox import enqueue
-from bot.services.phones import PhoneVault, readable
+from bot.services.phones import PhoneVault, readable, sealed_mark
 from bot.services.readers import INTERESTS, volunteer_person
 from bot.services.staff_alerts import alert_staff
 from bot.services.views import Button
@@ -350,7 +358,7 @@ class CallDesk:
                 expires_at=call.starts_at,
                 call_id=call.id,
                 text=f"A reminder: your Reading Friends call with {reader.first_name} is at "
-                f"{when}. Their number is {phone}.",
+                f"{when}. Their number is {sealed_mark(reader.phone_encrypted)}.",
             )
         enqueue(
             session,
@@ -387,6 +395,16 @@ class CallDesk:
             reader = await session.get(Reader, call.reader_id)
             assert reader is not None
             call.outcome, call.note, call.logged_at = outcome, note.strip()[:NOTE_LIMIT], now
+            # Logged before the prompt went: don't ask again how it went.
+            await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.call_id == call.id,
+                    OutboxMessage.kind == "call_log_prompt",
+                    OutboxMessage.status == "pending",
+                )
+                .values(status="cancelled", last_error="call logged")
+            )
             person = await session.get(Person, person_id)
             assert person is not None
             when = format_when(call.starts_at, self._config.tz)

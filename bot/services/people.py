@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -27,6 +28,10 @@ def person_view(row: Person) -> PersonView:
         preference=row.preference,
         awaiting=row.awaiting,
         reachable=row.unreachable_at is None,
+        news_opt_in=bool(row.news_opt_in),
+        reminder_offsets=(
+            tuple(row.reminder_offsets) if row.reminder_offsets is not None else None
+        ),
     )
 
 
@@ -57,19 +62,25 @@ class People:
             return person_view(row) if row else None
 
     async def consent(self, telegram_id: int, first_name: str) -> PersonView:
-        """Record agreement to the privacy notice; agreeing twice changes nothing."""
-        async with self._db.transaction() as session:
-            row = await load_person(session, telegram_id)
-            if row is None:
-                row = Person(
-                    telegram_id=telegram_id,
-                    first_name=clean_name(first_name),
-                    consented_at=self._clock(),
-                    home_library=None,
-                )
-                session.add(row)
-                await session.flush()
-            return person_view(row)
+        """Record agreement to the privacy notice; agreeing twice (even at the same moment,
+        from a double tap) changes nothing."""
+        try:
+            async with self._db.transaction() as session:
+                row = await load_person(session, telegram_id)
+                if row is None:
+                    row = Person(
+                        telegram_id=telegram_id,
+                        first_name=clean_name(first_name),
+                        consented_at=self._clock(),
+                        home_library=None,
+                    )
+                    session.add(row)
+                    await session.flush()
+                return person_view(row)
+        except IntegrityError:  # the other tap created them first
+            existing = await self.by_telegram(telegram_id)
+            assert existing is not None
+            return existing
 
     async def set_home_library(self, person_id: int, library_id: int | None) -> PersonView | None:
         """Set or clear the home library; None if the library does not exist."""
@@ -82,6 +93,10 @@ class People:
         if preference not in PREFERENCES:
             return None
         return await self._update(person_id, preference=preference)
+
+    async def set_news(self, person_id: int, on: bool) -> PersonView | None:
+        """Agree to (or stop) general news from the library: broadcasts to everyone."""
+        return await self._update(person_id, news_opt_in=on)
 
     async def set_awaiting(self, person_id: int, awaiting: str | None) -> PersonView | None:
         """Remember which question typed text answers next (None: no question open)."""

@@ -5,10 +5,14 @@ Only ciphertext is stored; the key comes from configuration and never reaches th
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 from cryptography.fernet import Fernet, InvalidToken
 
 REGION = "GB"
+# A number in a message kept for sending later, still encrypted (see `sealed_mark`).
+_SEALED = re.compile(r"\[\[phone:([A-Za-z0-9_=-]+)\]\]")
 
 
 class PhoneKeyError(Exception):
@@ -30,6 +34,12 @@ def readable(number: str) -> str:
     """01603 774774, as people write it in the UK."""
     parsed = phonenumbers.parse(number, REGION)
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def sealed_mark(sealed: str) -> str:
+    """Stands for a number in a message written now and sent later: the outbox keeps it
+    encrypted, and `PhoneVault.reveal` puts the number in only as the message goes."""
+    return f"[[phone:{sealed}]]"
 
 
 def new_key() -> str:
@@ -62,6 +72,17 @@ class PhoneVault:
 
     def seal(self, number: str) -> str:
         return self._require().encrypt(number.encode()).decode()
+
+    def reveal(self, text: str) -> str:
+        """The text with each `sealed_mark` replaced by the number, as people write it."""
+
+        def number(match: re.Match[str]) -> str:
+            try:
+                return readable(self.open(match[1]))
+            except PhoneKeyError:
+                return "(please ask library staff)"
+
+        return _SEALED.sub(number, text)
 
     def open(self, sealed: str) -> str:
         try:

@@ -20,6 +20,7 @@ from bot.db.models import (
     Reader,
     Volunteer,
 )
+from bot.services.audit import record
 from bot.services.matching import available, week_of
 from bot.services.outbox import enqueue
 from bot.services.people import clean_name
@@ -116,6 +117,8 @@ class Readers:
             )
             session.add(row)
             await session.flush()
+            if staff_id is not None:
+                record(session, staff_id, "register reader", f"reader {row.id}", now)
             return reader_view(row)
 
     async def count(self) -> int:

@@ -37,8 +37,11 @@ CHOICES: dict[str, tuple[str, tuple[int, ...] | None]] = {
 def reminder_time(starts_at: datetime, offset_minutes: int, tz: ZoneInfo) -> datetime:
     """When to remind: whole days back in local days (same time of day), the rest in minutes."""
     days, minutes = divmod(offset_minutes, DAY)
-    wall = starts_at.astimezone(tz).replace(tzinfo=None) - timedelta(days=days)
-    return wall.replace(tzinfo=tz).astimezone(UTC) - timedelta(minutes=minutes)
+    at = starts_at.astimezone(UTC)
+    if days:  # (a local round trip with no days to move would lose `fold` in the repeated hour)
+        wall = starts_at.astimezone(tz).replace(tzinfo=None) - timedelta(days=days)
+        at = wall.replace(tzinfo=tz).astimezone(UTC)
+    return at - timedelta(minutes=minutes)
 
 
 def describe_offsets(offsets: Iterable[int]) -> str:

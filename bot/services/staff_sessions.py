@@ -109,7 +109,7 @@ class SessionAdmin:
         """Make a one-off session, or a weekly one with its sittings made ahead."""
         async with self._db.transaction() as session:
             first = await self.add_plan(session, staff_id, plan)
-            return (await session_views(session, [first]))[0]
+            return (await session_views(session, await self._load(session, [first.id])))[0]
 
     async def add_plan(
         self, session: AsyncSession, staff_id: int, plan: SessionPlan
@@ -282,12 +282,23 @@ class SessionAdmin:
             if not changes:
                 return ChangeOutcome(after, 0, [])
             bookings = await self._live_bookings(session, session_id)
-            views = await booking_views(session, bookings)
-            told = self._tell(session, bookings, views, "\n".join(changes), after, now)
-            if before.starts_at != after.starts_at or before.online != after.online:
-                await self._reminders.plan(session, views, now)
+            promoted: list[Booking] = []
             if after.capacity > before.capacity:
+                # Fill first: those given a place hear it in their own message, not twice.
+                waiting = [booking for booking in bookings if booking.status == "waiting"]
                 await self._bookings.fill_from_waiting_list(session, target)
+                promoted = [booking for booking in waiting if booking.status == "booked"]
+                bookings = [booking for booking in bookings if booking not in promoted]
+            views = await booking_views(session, bookings)
+            told = len(promoted) + self._tell(
+                session, bookings, views, "\n".join(changes), after, now
+            )
+            if (
+                before.starts_at != after.starts_at
+                or place_line(before) != place_line(after)
+                or old_link != target.join_link
+            ):
+                await self._reminders.plan(session, views, now)
             record(
                 session,
                 staff_id,
@@ -354,6 +365,7 @@ class SessionAdmin:
                         LibrarySession.series_id == series.id,
                         LibrarySession.status == "scheduled",
                         LibrarySession.starts_at > now,
+                        LibrarySession.starts_at >= target.starts_at,
                     )
                 )
             )

@@ -147,7 +147,10 @@ class Volunteers:
     ) -> VolunteerView | None:
         """Approve with the date of their checks; None if not pending or checks too old."""
         now = self._clock()
-        if not self._checks_valid(checks_on, now) or checks_on > now.date():
+        if (
+            not self._checks_valid(checks_on, now)
+            or checks_on > now.astimezone(self._config.tz).date()
+        ):
             return None
         async with self._db.transaction() as session:
             row = await self._row(session, id=volunteer_id)

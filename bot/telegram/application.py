@@ -57,6 +57,7 @@ def dispatcher_for(application: CuppaApplication, **timing: Any) -> Dispatcher:
         services.config.delivery,
         services.clock,
         TelegramSender(application.bot),
+        reveal=services.vault.reveal,
         **timing,
     )
 
