@@ -33,7 +33,10 @@ async def desk(services):  # type: ignore[no-untyped-def]
     )
     carer = await person(services, 3001, "Ruth")
     reader = await services.readers.register(
-        first_name="Edna", phone=PHONE, interests=["stories", "nature"], needs="Hard of hearing",
+        first_name="Edna",
+        phone=PHONE,
+        interests=["stories", "nature"],
+        needs="Hard of hearing",
         contact_person_id=carer,
     )
     return {"sam": sam, "carer": carer, "reader": reader.id}
@@ -50,7 +53,7 @@ async def rows(services, model, **where):
 async def test_a_call_is_matched_offered_accepted_and_logged(services, desk, clock):
     slots = await services.readers.free_slots()
     assert slots, "Sam's windows give free slots"
-    tuesday = [s for s in slots if s.weekday() == 1][0]
+    tuesday = next(s for s in slots if s.weekday() == 1)
     call = await services.readers.book(desk["reader"], tuesday, weekly=False)
     assert call is not None and call.status == "open"
 
@@ -76,7 +79,7 @@ async def test_a_call_is_matched_offered_accepted_and_logged(services, desk, clo
 
 async def test_declined_offers_go_to_someone_else_and_never_back(services, desk, clock):
     priya = await approved_volunteer(services, 2002, "Priya", [WindowView(1, 600, 720)], 2)
-    tuesday = [s for s in await services.readers.free_slots() if s.weekday() == 1][0]
+    tuesday = next(s for s in await services.readers.free_slots() if s.weekday() == 1)
     await services.readers.book(desk["reader"], tuesday, weekly=False)
     await services.calls.run_matching()
     [first] = await rows(services, CallOffer)
@@ -90,7 +93,7 @@ async def test_declined_offers_go_to_someone_else_and_never_back(services, desk,
 
 
 async def test_someone_elses_offer_cannot_be_accepted(services, desk):
-    tuesday = [s for s in await services.readers.free_slots() if s.weekday() == 1][0]
+    tuesday = next(s for s in await services.readers.free_slots() if s.weekday() == 1)
     await services.readers.book(desk["reader"], tuesday, weekly=False)
     await services.calls.run_matching()
     [offer] = await rows(services, CallOffer)

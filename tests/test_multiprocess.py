@@ -6,7 +6,7 @@ Bot API stand-in) share 5,000 due messages; the rows are claimed with FOR UPDATE
 
 from __future__ import annotations
 
-import subprocess
+import asyncio
 import sys
 from collections import Counter
 from datetime import UTC, datetime
@@ -55,14 +55,19 @@ async def test_two_processes_send_each_message_exactly_once(postgres, postgres_u
         )
     logs = [tmp_path / "first.log", tmp_path / "second.log"]
     workers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "tests.delivery_process", postgres_url, str(log), "2000"],
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.delivery_process",
+            postgres_url,
+            str(log),
+            "2000",
             cwd=ROOT,
         )
         for log in logs
     ]
     for worker in workers:
-        assert worker.wait(timeout=300) == 0
+        assert await asyncio.wait_for(worker.wait(), timeout=300) == 0
     sent = [line for log in logs for line in log.read_text(encoding="utf-8").splitlines()]
     per_process = [len(log.read_text(encoding="utf-8").splitlines()) for log in logs]
     counts = Counter(sent)
