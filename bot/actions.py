@@ -8,7 +8,10 @@ Telegram allows 64 bytes; every builder stays well inside that.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
+from typing import TypeVar
 
 MAX_BYTES = 64
 
@@ -136,7 +139,8 @@ _BROWSE = re.compile(
     r"(?P<page>[0-9]{1,4})"
 )
 # Ids fit a 32-bit integer column: nine digits at most, so a forged huge id never reaches SQL.
-_ID = re.compile(r"[0-9]{1,9}")
+ID_PATTERN = r"[0-9]{1,9}"
+_ID = re.compile(ID_PATTERN)
 _NEAR = re.compile(r"n(-?[0-9]{1,2}\.[0-9]{1,4}),(-?[0-9]{1,3}\.[0-9]{1,4})")
 
 
@@ -178,3 +182,56 @@ def parse_near(place: str) -> tuple[float, float] | None:
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         return None
     return latitude, longitude
+
+
+# Shared by the other button vocabularies (staff, Reading Friends) and their typed dates.
+
+_DAY = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})")
+# A typed ISO date, 2026-12-03 (or 2026-1-5).
+TYPED_ISO = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
+
+Part = TypeVar("Part")
+
+
+def day_data(day: date) -> str:
+    """A day in button data: YYYYMMDD."""
+    return f"{day:%Y%m%d}"
+
+
+def make_date(year: str | int, month: str | int, day: str | int) -> date | None:
+    """The date, or None if there is no such day (31 February)."""
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        return None
+
+
+def parse_day_data(text: str) -> date | None:
+    """The day day_data wrote, or None."""
+    match = _DAY.fullmatch(text)
+    return make_date(*match.groups()) if match else None
+
+
+def parse_grammar(
+    data: str | None,
+    grammar: Mapping[str, tuple[str, ...]],
+    value: Callable[[str, str], Part | None],
+) -> tuple[str, tuple[Part, ...]] | None:
+    """Data of the form `kind:verb:part:part…`: its kind (the first two parts) and the parts,
+    each read by `value(part kind, text)` as the grammar names them; None for anything that is
+    not exactly that (too long, non-ASCII, an unknown kind, the wrong number of parts, a part
+    that does not read)."""
+    if not data or len(data.encode("utf-8", "replace")) > MAX_BYTES or not data.isascii():
+        return None
+    parts = data.split(":")
+    kind = ":".join(parts[:2])
+    expected = grammar.get(kind)
+    if expected is None or len(parts[2:]) != len(expected):
+        return None
+    values = []
+    for part_kind, text in zip(expected, parts[2:], strict=True):
+        read = value(part_kind, text)
+        if read is None:
+            return None
+        values.append(read)
+    return kind, tuple(values)

@@ -6,6 +6,7 @@ out, so clock changes are handled once, by zoneinfo.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -20,7 +21,12 @@ def system_clock() -> datetime:
 def format_when(moment: datetime, tz: ZoneInfo) -> str:
     """'Tue 3 Dec, 10:30am' in the service's time zone."""
     local = moment.astimezone(tz)
-    return f"{local:%a} {local.day} {local:%b}, {format_time(local)}"
+    return f"{format_day(local)}, {format_time(local)}"
+
+
+def format_day(day: date) -> str:
+    """'Tue 3 Dec' (a datetime gives its own day)."""
+    return f"{day:%a} {day.day} {day:%b}"
 
 
 def format_time(local: datetime) -> str:
@@ -53,3 +59,11 @@ def day_range(
         monday = today + timedelta(days=7 - today.weekday())
         return local_midnight(monday, tz), local_midnight(monday + timedelta(days=7), tz)
     return now, local_midnight(today + timedelta(days=horizon_days + 1), tz)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day of the month `months` later (earlier if negative), or that month's last day
+    if it is shorter."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

@@ -86,7 +86,6 @@ GRAMMAR: dict[str, tuple[str, ...]] = {
 # Kinds written with three fixed parts (rf:f:m), the rest with two (rf:v).
 _THREE_PART = {"rf:f:m", "rf:f:o", "rf:c:y", "rf:c:n"}
 
-_DAY = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})")
 _SLOT = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})")
 _CODE = re.compile(r"[a-z]{1,12}")
 
@@ -102,10 +101,6 @@ class ReaderAction:
 
 
 # builders ---------------------------------------------------------------------------------------
-
-
-def _day(day: date) -> str:
-    return f"{day:%Y%m%d}"
 
 
 def _slot(local: datetime) -> str:
@@ -133,7 +128,7 @@ def book(reader_id: int) -> str:
 
 
 def day(reader_id: int, local_day: date) -> str:
-    return f"rf:d:{reader_id}:{_day(local_day)}"
+    return f"rf:d:{reader_id}:{actions.day_data(local_day)}"
 
 
 def how_often(reader_id: int, local: datetime) -> str:
@@ -183,12 +178,12 @@ def confirm_different_volunteer(reader_id: int) -> str:
 # parsing ----------------------------------------------------------------------------------------
 
 
-def _make(*parts: str) -> date | datetime | None:
+def _parse_slot(text: str) -> datetime | None:
+    match = _SLOT.fullmatch(text)
+    if match is None:
+        return None
     try:
-        if len(parts) == 3:
-            return date(int(parts[0]), int(parts[1]), int(parts[2]))
-        year, month, day_, hour, minute = (int(part) for part in parts)
-        return datetime(year, month, day_, hour, minute)
+        return datetime(*(int(part) for part in match.groups()))
     except ValueError:
         return None
 
@@ -197,11 +192,9 @@ def _value(kind: str, text: str) -> Value | None:
     if kind == ID:
         return actions.plain_number(text)
     if kind == DAY:
-        match = _DAY.fullmatch(text)
-        return _make(*match.groups()) if match else None
+        return actions.parse_day_data(text)
     if kind == SLOT:
-        match = _SLOT.fullmatch(text)
-        return _make(*match.groups()) if match else None
+        return _parse_slot(text)
     if kind == INTEREST:
         return text if _CODE.fullmatch(text) else None
     if kind == NEED:
@@ -213,21 +206,7 @@ def _value(kind: str, text: str) -> Value | None:
 
 def parse(data: str | None) -> ReaderAction | None:
     """The action a Reading Friends button carries, or None for anything not exactly one."""
-    if not data or len(data.encode("utf-8", "replace")) > actions.MAX_BYTES:
-        return None
-    if not data.isascii():
-        return None
     if data in _THREE_PART:
         return ReaderAction(data)
-    parts = data.split(":")
-    kind = ":".join(parts[:2])
-    grammar = GRAMMAR.get(kind)
-    if grammar is None or kind in _THREE_PART or len(parts[2:]) != len(grammar):
-        return None
-    values = []
-    for part_kind, text in zip(grammar, parts[2:], strict=True):
-        value = _value(part_kind, text)
-        if value is None:
-            return None
-        values.append(value)
-    return ReaderAction(kind, tuple(values))
+    parsed = actions.parse_grammar(data, GRAMMAR, _value)
+    return ReaderAction(*parsed) if parsed else None

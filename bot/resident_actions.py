@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.actions import ID_PATTERN
 from bot.services.reminders import CHOICES
 
 FOLLOWING = "fo:ls"
@@ -33,7 +34,7 @@ BROADCAST_ACTIVITY = "bc:a"
 BROADCAST_LIBRARY = "bc:l"
 EVERYONE = "all"
 
-_ID = r"[0-9]{1,9}"
+_ID = ID_PATTERN
 _PAGE = r"[0-9]{1,4}"
 _AREA = r"[0-9]{1,3}"
 

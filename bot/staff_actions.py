@@ -46,10 +46,6 @@ CAME, NO_SHOW = "a", "n"
 MARKS = {CAME: "attended", NO_SHOW: "no_show"}
 
 
-def _day(day: date) -> str:
-    return f"{day:%Y%m%d}"
-
-
 def _time(start: time) -> str:
     return f"{start:%H%M}"
 
@@ -68,7 +64,7 @@ def new_library(library_id: int) -> str:
 
 
 def new_day(day: date) -> str:
-    return f"sn:d:{_day(day)}"
+    return f"sn:d:{actions.day_data(day)}"
 
 
 def new_time(start: time) -> str:
@@ -116,11 +112,11 @@ def change_day(session_id: int) -> str:
 
 
 def change_time(session_id: int, day: date) -> str:
-    return f"sx:time:{session_id}:{_day(day)}"
+    return f"sx:time:{session_id}:{actions.day_data(day)}"
 
 
 def change_when(session_id: int, day: date, start: time) -> str:
-    return f"sx:when:{session_id}:{_day(day)}:{_time(start)}"
+    return f"sx:when:{session_id}:{actions.day_data(day)}:{_time(start)}"
 
 
 def change_place(session_id: int) -> str:
@@ -220,7 +216,6 @@ GRAMMAR: dict[str, tuple[str, ...]] = {
     "sa:m": (ID, ID, MARK, ID),
 }
 
-_DAY = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})")
 _TIME = re.compile(r"([0-9]{2})([0-9]{2})")
 _PLACE = re.compile(rf"{ONLINE_PLACE}|l[0-9]{{1,9}}")
 
@@ -235,13 +230,6 @@ class StaffAction:
     values: tuple[Value, ...] = ()
 
 
-def _make_day(year: str, month: str, day: str) -> date | None:
-    try:
-        return date(int(year), int(month), int(day))
-    except ValueError:
-        return None
-
-
 def _make_time(hour: int, minute: int) -> time | None:
     return time(hour, minute) if 0 <= hour <= 23 and 0 <= minute <= 59 else None
 
@@ -250,8 +238,7 @@ def _value(kind: str, text: str) -> Value | None:
     if kind == ID:
         return actions.plain_number(text)
     if kind == DAY:
-        match = _DAY.fullmatch(text)
-        return _make_day(*match.groups()) if match else None
+        return actions.parse_day_data(text)
     if kind == TIME:
         match = _TIME.fullmatch(text)
         return _make_time(int(match[1]), int(match[2])) if match else None
@@ -268,20 +255,8 @@ def _value(kind: str, text: str) -> Value | None:
 
 def parse(data: str | None) -> StaffAction | None:
     """The action a staff button carries, or None for anything that is not exactly one."""
-    if not data or len(data.encode("utf-8", "replace")) > MAX_BYTES or not data.isascii():
-        return None
-    parts = data.split(":")
-    kind = ":".join(parts[:2])
-    grammar = GRAMMAR.get(kind)
-    if grammar is None or len(parts[2:]) != len(grammar):
-        return None
-    values = []
-    for part_kind, text in zip(grammar, parts[2:], strict=True):
-        value = _value(part_kind, text)
-        if value is None:
-            return None
-        values.append(value)
-    return StaffAction(kind, tuple(values))
+    parsed = actions.parse_grammar(data, GRAMMAR, _value)
+    return StaffAction(*parsed) if parsed else None
 
 
 def library_of(place: str) -> int | None:
@@ -290,7 +265,6 @@ def library_of(place: str) -> int | None:
 
 
 # typed answers
-_TYPED_ISO = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _TYPED_UK = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
 _TYPED_TIME = re.compile(r"([0-9]{1,2})(?:[:.]([0-9]{2}))?\s*(am|pm)?")
 
@@ -298,10 +272,10 @@ _TYPED_TIME = re.compile(r"([0-9]{1,2})(?:[:.]([0-9]{2}))?\s*(am|pm)?")
 def parse_typed_day(text: str) -> date | None:
     """A typed date: 2026-12-03, or the British 03/12/2026 (day first)."""
     text = text.strip()
-    if match := _TYPED_ISO.fullmatch(text):
-        return _make_day(match[1], match[2], match[3])
+    if match := actions.TYPED_ISO.fullmatch(text):
+        return actions.make_date(match[1], match[2], match[3])
     if match := _TYPED_UK.fullmatch(text):
-        return _make_day(match[3], match[2], match[1])
+        return actions.make_date(match[3], match[2], match[1])
     return None
 
 

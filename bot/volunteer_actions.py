@@ -87,7 +87,7 @@ class VolunteerAction:
     value: int | str | None = None
 
 
-_ID = r"[0-9]{1,9}"
+_ID = actions.ID_PATTERN
 _VO = re.compile(
     r"vo(?::(?:"
     r"(?P<bare>[xazwekmtr])"
@@ -152,7 +152,6 @@ def parse_staff(data: str | None) -> tuple[str, int, bool] | None:
 
 
 # typed dates
-_ISO = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _UK = re.compile(r"([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-]([0-9]{2}|[0-9]{4})")
 
 
@@ -160,12 +159,9 @@ def parse_typed_date(text: str) -> date | None:
     """A typed date: the British 03/11/2026 (day first; also 3.11.26 or 3-11-2026) or
     2026-11-03."""
     text = text.strip()
-    try:
-        if match := _ISO.fullmatch(text):
-            return date(int(match[1]), int(match[2]), int(match[3]))
-        if match := _UK.fullmatch(text):
-            year = int(match[3]) + (2000 if len(match[3]) == 2 else 0)
-            return date(year, int(match[2]), int(match[1]))
-    except ValueError:
-        return None
+    if match := actions.TYPED_ISO.fullmatch(text):
+        return actions.make_date(match[1], match[2], match[3])
+    if match := _UK.fullmatch(text):
+        year = int(match[3]) + (2000 if len(match[3]) == 2 else 0)
+        return actions.make_date(year, match[2], match[1])
     return None

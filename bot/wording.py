@@ -79,3 +79,8 @@ def booking_text(booking: BookingView, tz: ZoneInfo) -> str:
     if booking.join_link:
         lines.append(f"Join online: {booking.join_link}")
     return "\n".join(lines)
+
+
+def people(count: int) -> str:
+    """'1 person', '3 people'."""
+    return f"{count} {'person' if count == 1 else 'people'}"

@@ -20,6 +20,8 @@ COMMANDS = [
     ("start", "Start, or go back to the menu"),
     ("sessions", "Find and book a session"),
     ("mybookings", "See or cancel your bookings"),
+    ("readingfriends", "Reading Friends phone calls"),
+    ("volunteer", "Volunteer with Reading Friends"),
     ("help", "What I can do, and phone numbers"),
     ("privacy", "What I keep about you"),
     ("mydata", "Get a copy of everything I keep about you"),

@@ -17,23 +17,14 @@ from bot.resident_actions import BroadcastStep
 from bot.services.broadcasts import TEXT_LIMIT, Audience, DeliveryReport
 from bot.services.catalogue import SessionQuery
 from bot.services.views import Button, Keyboard
-from bot.wording import session_summary
+from bot.wording import people, session_summary
 from handlers.common import MENU_BUTTON, expired_button, reply, show_menu, staff_only
 from handlers.context import CuppaContext
+from handlers.forms import user_id
 
 FLOW = "broadcast"
 # On the typing step "Menu" also drops the unsent draft, so later typing isn't taken for it.
 MENU_DROPPING_DRAFT = Button("Menu", ra.BROADCAST_CANCEL)
-
-
-def people(count: int) -> str:
-    return f"{count} {'person' if count == 1 else 'people'}"
-
-
-def staff_id(update: Update) -> int:
-    user = update.effective_user
-    assert user is not None
-    return user.id
 
 
 @staff_only
@@ -69,7 +60,7 @@ async def broadcast_button(update: Update, context: CuppaContext) -> None:
 async def choose_audience(
     update: Update, context: CuppaContext, step: BroadcastStep | None = None, edit: bool = True
 ) -> None:
-    await context.services.dialogs.clear(staff_id(update))
+    await context.services.dialogs.clear(user_id(update))
     keyboard = [
         [Button("People booked on a session", ra.BROADCAST_SESSION)],
         [Button("Followers of an activity", ra.BROADCAST_ACTIVITY)],
@@ -190,10 +181,10 @@ async def audience_chosen(update: Update, context: CuppaContext, step: Broadcast
         await expired_button(update, context)
         return
     if audience.size == 0:
-        await context.services.dialogs.clear(staff_id(update))
+        await context.services.dialogs.clear(user_id(update))
         await nobody(update, audience)
         return
-    await context.services.dialogs.set(staff_id(update), FLOW, {"spec": audience.spec})
+    await context.services.dialogs.set(user_id(update), FLOW, {"spec": audience.spec})
     await reply(
         update,
         f"Your message will go to {audience.label}: {people(audience.size)}.\n\n"
@@ -210,10 +201,10 @@ async def audience_chosen(update: Update, context: CuppaContext, step: Broadcast
 async def typed_message(update: Update, context: CuppaContext) -> None:
     """The message typed for the chosen audience: refuse it kindly, or show the preview."""
     services = context.services
-    dialog = await services.dialogs.get(staff_id(update))
+    dialog = await services.dialogs.get(user_id(update))
     spec = dialog.data.get("spec") if dialog is not None else None
     if not isinstance(spec, str):
-        await services.dialogs.clear(staff_id(update))
+        await services.dialogs.clear(user_id(update))
         await choose_audience(update, context, edit=False)
         return
     text = (update.effective_message.text or "").strip()  # type: ignore[union-attr]
@@ -231,13 +222,13 @@ async def typed_message(update: Update, context: CuppaContext) -> None:
         return
     audience = await services.broadcasts.audience(spec)
     if audience is None or audience.size == 0:
-        await services.dialogs.clear(staff_id(update))
+        await services.dialogs.clear(user_id(update))
         if audience is None:
             await choose_audience(update, context, edit=False)
         else:
             await nobody(update, audience, edit=False)
         return
-    await services.dialogs.set(staff_id(update), FLOW, {"spec": spec, "text": text})
+    await services.dialogs.set(user_id(update), FLOW, {"spec": spec, "text": text})
     await reply(update, services.broadcasts.body(text))
     preview = [
         [Button("Send it", ra.BROADCAST_SEND)],
@@ -263,11 +254,11 @@ async def draft_gone(update: Update) -> None:
 
 
 async def change_message(update: Update, context: CuppaContext, step: BroadcastStep) -> None:
-    dialog = await context.services.dialogs.get(staff_id(update))
+    dialog = await context.services.dialogs.get(user_id(update))
     if dialog is None or dialog.flow != FLOW or "spec" not in dialog.data:
         await draft_gone(update)
         return
-    await context.services.dialogs.set(staff_id(update), FLOW, {"spec": dialog.data["spec"]})
+    await context.services.dialogs.set(user_id(update), FLOW, {"spec": dialog.data["spec"]})
     await reply(
         update,
         "Please type your new message.",
@@ -277,14 +268,14 @@ async def change_message(update: Update, context: CuppaContext, step: BroadcastS
 
 
 async def cancel(update: Update, context: CuppaContext, step: BroadcastStep) -> None:
-    await context.services.dialogs.clear(staff_id(update))
+    await context.services.dialogs.clear(user_id(update))
     await show_menu(update, context, "OK, nothing has been sent. What would you like to do?")
 
 
 async def send(update: Update, context: CuppaContext, step: BroadcastStep) -> None:
     """Queue the previewed message for everyone in the audience, then show the report."""
     services = context.services
-    dialog = await services.dialogs.get(staff_id(update))
+    dialog = await services.dialogs.get(user_id(update))
     data = dialog.data if dialog is not None and dialog.flow == FLOW else {}
     spec, text = data.get("spec"), data.get("text")
     if not isinstance(spec, str) or not isinstance(text, str):
@@ -292,11 +283,11 @@ async def send(update: Update, context: CuppaContext, step: BroadcastStep) -> No
         return
     audience = await services.broadcasts.audience(spec)
     if audience is not None and audience.size == 0:
-        await services.dialogs.clear(staff_id(update))
+        await services.dialogs.clear(user_id(update))
         await nobody(update, audience)
         return
-    report = await services.broadcasts.send(staff_id(update), spec, text)
-    await services.dialogs.clear(staff_id(update))
+    report = await services.broadcasts.send(user_id(update), spec, text)
+    await services.dialogs.clear(user_id(update))
     if report is None:
         await draft_gone(update)
         return

@@ -18,16 +18,16 @@ from telegram import Update
 
 from bot import actions
 from bot import reader_actions as ra
-from bot.clock import at_local, format_time, format_when
+from bot.clock import at_local, format_day, format_time, format_when
 from bot.reader_actions import ReaderAction
 from bot.services.people import NAME_LIMIT, clean_name
 from bot.services.phones import PhoneKeyError, uk_number
-from bot.services.places import fold
 from bot.services.readers import INTERESTS, NEEDS_LIMIT, ReaderError
 from bot.services.views import Button, CallView, Keyboard, ReaderView
 from handlers.common import MENU_BUTTON, expired_button, reply, show_menu, staff_only
 from handlers.consent import ask_consent
 from handlers.context import CuppaContext
+from handlers.forms import joined, rows_of, tick_boxes, typed_text, user_id, wants_to_leave
 
 log = logging.getLogger(__name__)
 
@@ -47,25 +47,6 @@ MAX_PHONE_TYPED = 40
 PHONE_HINT = "Please type it like 01603 774774 or 07400 123456."
 LEAVE_WORDS = ("menu", "cancel", "stop")
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-def telegram_id(update: Update) -> int:
-    user = update.effective_user
-    assert user is not None
-    return user.id
-
-
-def typed_text(update: Update) -> str:
-    message = update.effective_message
-    return (message.text or "") if message is not None else ""
-
-
-def joined(*parts: str) -> str:
-    return "\n\n".join(part for part in parts if part)
-
-
-def day_label(day: date) -> str:
-    return f"{day:%a} {day.day} {day:%b}"
 
 
 def calls_word(count: int) -> str:
@@ -111,9 +92,9 @@ async def show_home(
 async def close_form(update: Update, context: CuppaContext) -> None:
     """Drop an unfinished registration (only ours: another flow's form is left alone)."""
     dialogs = context.services.dialogs
-    dialog = await dialogs.get(telegram_id(update))
+    dialog = await dialogs.get(user_id(update))
     if dialog is not None and dialog.flow == FLOW:
-        await dialogs.clear(telegram_id(update))
+        await dialogs.clear(user_id(update))
 
 
 async def reader_card(
@@ -167,6 +148,24 @@ async def show_reader(
     await reply(update, text, keyboard, edit=edit)
 
 
+async def refreshed(context: CuppaContext, reader: ReaderView) -> ReaderView:
+    """The reader as they are now (after pausing or starting again)."""
+    readers = context.services.readers
+    return await readers.own(reader.id, reader.contact_person_id, True) or reader
+
+
+async def match_now(context: CuppaContext, after: str) -> None:
+    """Offer open calls to volunteers at once; if that fails, the periodic matching job will."""
+    try:
+        await context.services.calls.run_matching()
+    except Exception:
+        log.warning("matching after %s failed", after, exc_info=True)
+
+
+async def ask_yes_no(update: Update, question: str, yes: Button, no: Button) -> None:
+    await reply(update, question, [[yes], [no]], edit=True)
+
+
 async def cant_find(update: Update, context: CuppaContext) -> None:
     """Someone else's, gone or made-up reader or call: say so kindly; nothing changes."""
     await reply(update, "Sorry, I can't find that. It may have changed since.")
@@ -213,14 +212,14 @@ async def reader_button(update: Update, context: CuppaContext, action: ReaderAct
 
 
 async def form(update: Update, context: CuppaContext) -> dict[str, Any] | None:
-    dialog = await context.services.dialogs.get(telegram_id(update))
+    dialog = await context.services.dialogs.get(user_id(update))
     if dialog is None or dialog.flow != FLOW:
         return None
     return dialog.data
 
 
 async def save(update: Update, context: CuppaContext, data: dict[str, Any]) -> None:
-    await context.services.dialogs.set(telegram_id(update), FLOW, data)
+    await context.services.dialogs.set(user_id(update), FLOW, data)
 
 
 async def form_gone(update: Update, context: CuppaContext) -> None:
@@ -356,7 +355,7 @@ async def consent_yes(update: Update, context: CuppaContext, action: ReaderActio
             interests=[str(code) for code in data.get("interests", [])],
             needs=str(data.get("needs", "")),
             contact_person_id=person.id if who != "staff" and person else None,
-            staff_id=telegram_id(update) if who == "staff" else None,
+            staff_id=user_id(update) if who == "staff" else None,
         )
     except PhoneKeyError:
         await no_phone_store(update, context)
@@ -455,11 +454,7 @@ async def ask_phone(context: CuppaContext, data: dict[str, Any]) -> tuple[str, K
 
 async def ask_interests(context: CuppaContext, data: dict[str, Any]) -> tuple[str, Keyboard]:
     chosen = data.get("interests", [])
-    buttons = [
-        Button(f"✓ {label}" if code in chosen else label, ra.interest(code))
-        for code, label in INTERESTS.items()
-    ]
-    keyboard: Keyboard = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    keyboard = tick_boxes(INTERESTS, chosen, ra.interest)
     keyboard.append([Button("Done", ra.INTERESTS_DONE)])
     keyboard.append(back_row(data, "interests"))
     who = "do you" if data.get("who") == "me" else f"does {data.get('name')}"
@@ -548,7 +543,7 @@ async def typed_answer(update: Update, context: CuppaContext) -> None:
         await show_menu(update, context)
         return
     text = typed_text(update)
-    if fold(text[:20]) in LEAVE_WORDS:
+    if wants_to_leave(text[:20], LEAVE_WORDS):
         await close_form(update, context)
         await show_menu(update, context, "OK, I've stopped that. What would you like to do?")
         return
@@ -638,8 +633,7 @@ async def choose_day(
         )
         await reply(update, text, [back], edit=True)
         return
-    buttons = [Button(day_label(day), ra.day(reader.id, day)) for day in days]
-    keyboard: Keyboard = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    keyboard = rows_of([Button(format_day(day), ra.day(reader.id, day)) for day in days], 2)
     keyboard.append(back)
     text = joined(lead, f"Which day would suit {reader.first_name} for a call?")
     await reply(update, text, keyboard, edit=True)
@@ -653,21 +647,19 @@ async def choose_time(
     assert isinstance(day, date)
     slots = [s for s in await free_times(context, reader) if local(context, s).date() == day]
     if not slots:
-        lead = f"Sorry, there are no free times left on {day_label(day)}."
+        lead = f"Sorry, there are no free times left on {format_day(day)}."
         await choose_day(update, context, reader, lead=lead)
         return
     buttons = [
         Button(format_time(local(context, slot)), ra.how_often(reader.id, local(context, slot)))
         for slot in slots
     ]
-    keyboard: Keyboard = [
-        buttons[i : i + TIMES_PER_ROW] for i in range(0, len(buttons), TIMES_PER_ROW)
-    ]
+    keyboard = rows_of(buttons, TIMES_PER_ROW)
     keyboard.append([Button("Back", ra.book(reader.id)), MENU_BUTTON])
     minutes = context.services.config.reading_friends.call_minutes
     await reply(
         update,
-        f"What time on {day_label(day)}? Calls last about {minutes} minutes.",
+        f"What time on {format_day(day)}? Calls last about {minutes} minutes.",
         keyboard,
         edit=True,
     )
@@ -726,10 +718,7 @@ async def book_call(
         lead = "Sorry, that time isn't free any more. Please choose another."
         await choose_day(update, context, reader, lead=lead)
         return
-    try:
-        await services.calls.run_matching()
-    except Exception:  # the booking stands; the periodic matching job will pick it up
-        log.warning("matching after a new call booking failed", exc_info=True)
+    await match_now(context, "a new call booking")  # the booking stands whatever happens
     tz = services.config.tz
     when = format_when(call.starts_at, tz)
     repeat = ""
@@ -781,7 +770,7 @@ async def list_calls(
         Button(f"Cancel {n}", ra.cancel_call(reader.id, call.id))
         for n, call in enumerate(shown, start=1)
     ]
-    keyboard: Keyboard = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    keyboard = rows_of(buttons, 3)
     keyboard += [row for row in (book_row, back) if row]
     text = joined(lead, f"{reader.first_name}'s next calls:\n" + "\n".join(lines))
     await reply(update, text, keyboard, edit=True)
@@ -798,11 +787,12 @@ async def ask_cancel(
         return
     when = format_when(call.starts_at, context.services.config.tz)
     more = " Just this one: the weekly calls after it stay booked." if call.weekly else ""
-    keyboard = [
-        [Button("Yes, cancel it", ra.confirm_cancel(reader.id, call.id))],
-        [Button("No, keep it", ra.next_calls(reader.id))],
-    ]
-    await reply(update, f"Cancel {reader.first_name}'s call on {when}?{more}", keyboard, edit=True)
+    await ask_yes_no(
+        update,
+        f"Cancel {reader.first_name}'s call on {when}?{more}",
+        Button("Yes, cancel it", ra.confirm_cancel(reader.id, call.id)),
+        Button("No, keep it", ra.next_calls(reader.id)),
+    )
 
 
 async def cancel(
@@ -824,56 +814,44 @@ async def ask_pause(
     if reader.paused:
         await show_reader(update, context, reader, "Those calls are already paused.")
         return
-    keyboard = [
-        [Button("Yes, pause all calls", ra.confirm_pause(reader.id))],
-        [Button("No, keep them", ra.reader(reader.id))],
-    ]
-    await reply(
+    await ask_yes_no(
         update,
         f"Pause all of {reader.first_name}'s calls? Booked calls will be cancelled and weekly "
         "calls stopped. You can start again at any time.",
-        keyboard,
-        edit=True,
+        Button("Yes, pause all calls", ra.confirm_pause(reader.id)),
+        Button("No, keep them", ra.reader(reader.id)),
     )
 
 
 async def do_pause(
     update: Update, context: CuppaContext, reader: ReaderView, values: tuple[Any, ...]
 ) -> None:
-    readers = context.services.readers
-    stopped = await readers.pause(reader.id) if not reader.paused else 0
-    refreshed = await readers.own(reader.id, reader.contact_person_id, True) or reader
+    stopped = await context.services.readers.pause(reader.id) if not reader.paused else 0
     cancelled = f" I've cancelled {calls_word(stopped)}." if stopped else ""
     lead = (
         f"Done: {reader.first_name}'s calls are paused.{cancelled} "
         "Tap Start calls again whenever you're ready."
     )
-    await show_reader(update, context, refreshed, lead)
+    await show_reader(update, context, await refreshed(context, reader), lead)
 
 
 async def do_resume(
     update: Update, context: CuppaContext, reader: ReaderView, values: tuple[Any, ...]
 ) -> None:
-    readers = context.services.readers
-    await readers.resume(reader.id)
-    refreshed = await readers.own(reader.id, reader.contact_person_id, True) or reader
+    await context.services.readers.resume(reader.id)
     lead = f"{reader.first_name}'s calls can start again. Book a call whenever you like."
-    await show_reader(update, context, refreshed, lead)
+    await show_reader(update, context, await refreshed(context, reader), lead)
 
 
 async def ask_different(
     update: Update, context: CuppaContext, reader: ReaderView, values: tuple[Any, ...]
 ) -> None:
-    keyboard = [
-        [Button("Yes, please", ra.confirm_different_volunteer(reader.id))],
-        [Button("No, keep things as they are", ra.reader(reader.id))],
-    ]
-    await reply(
+    await ask_yes_no(
         update,
         f"Ask for a different volunteer for {reader.first_name}? Their booked calls will go to "
         "someone new, and won't be offered to the current volunteer again.",
-        keyboard,
-        edit=True,
+        Button("Yes, please", ra.confirm_different_volunteer(reader.id)),
+        Button("No, keep things as they are", ra.reader(reader.id)),
     )
 
 
@@ -883,10 +861,7 @@ async def do_different(
     services = context.services
     moved = await services.readers.different_volunteer(reader.id)
     if moved:
-        try:
-            await services.calls.run_matching()
-        except Exception:  # the calls are open again; the periodic matching job offers them
-            log.warning("matching after asking for a different volunteer failed", exc_info=True)
+        await match_now(context, "asking for a different volunteer")  # the calls are open again
         tell = "message you when" if reader.contact_person_id else "tell staff when"
         lead = (
             f"Done: I'll look for a different volunteer for {reader.first_name}'s calls, and "

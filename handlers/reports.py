@@ -10,12 +10,12 @@ the audit trail. The full figures, for a spreadsheet, come from `cuppa-bot repor
 from __future__ import annotations
 
 import asyncio
-import calendar
 from datetime import date, timedelta
 
 from telegram import Update
 
 from bot import actions
+from bot.clock import add_months
 from bot.services.reports import chart_png, day_label, summary
 from bot.services.views import Button, Keyboard
 from bot.telegram.markup import inline_markup
@@ -33,9 +33,7 @@ CAPTION_LIMIT = 1000  # Telegram's is 1024
 
 def months_back(day: date, months: int) -> date:
     """The same day of the month `months` earlier (the month's last day if it is shorter)."""
-    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
-    month += 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    return add_months(day, -months)
 
 
 def period(data: str, today: date) -> tuple[date, date]:

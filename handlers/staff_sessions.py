@@ -19,8 +19,7 @@ from telegram import Update
 
 from bot import actions
 from bot import staff_actions as sa
-from bot.clock import at_local, format_time, format_when
-from bot.services.places import fold
+from bot.clock import at_local, format_day, format_time, format_when
 from bot.services.staff_lists import StaffLists
 from bot.services.staff_sessions import (
     MAX_CAPACITY,
@@ -30,9 +29,10 @@ from bot.services.staff_sessions import (
     SessionPlan,
 )
 from bot.services.views import Button, Keyboard, LibraryView, SessionView
-from bot.wording import duration, place_line
+from bot.wording import duration, people, place_line
 from handlers.common import MENU_BUTTON, expired_button, reply, show_menu, staff_only
 from handlers.context import CuppaContext
+from handlers.forms import joined, rows_of, typed_text, user_id, wants_to_leave
 
 NEW_FLOW = "new_session"
 CHANGE_FLOW = "change_session"
@@ -47,7 +47,6 @@ RECENT_ACTIONS = 20
 NAME_IN_BUTTON = 20
 DETAIL_SHOWN = 120
 TEXT_LIMIT = 4000  # Telegram's is 4096
-LEAVE_WORDS = ("cancel", "stop", "menu", "quit")
 IMPORTER = 0  # the audit trail's "who" for the command line (imports, reports)
 
 # Inside the staff screens "Menu" also closes any open form.
@@ -55,6 +54,7 @@ LEAVE_BUTTON = Button("Menu", sa.LEAVE)
 TAP_A_BUTTON = "Please tap one of the buttons below, or send /cancel to stop."
 
 Values = tuple[Any, ...]
+SessionAction = Callable[[Update, CuppaContext, Values], Awaitable[None]]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -62,32 +62,8 @@ Values = tuple[Any, ...]
 # ---------------------------------------------------------------------------------------------
 
 
-def staff_id(update: Update) -> int:
-    user = update.effective_user
-    assert user is not None
-    return user.id
-
-
-def typed_text(update: Update) -> str:
-    message = update.effective_message
-    return (message.text or "") if message is not None else ""
-
-
-def joined(*parts: str) -> str:
-    return "\n\n".join(part for part in parts if part)
-
-
-def people(count: int) -> str:
-    return f"{count} {'person' if count == 1 else 'people'}"
-
-
 def weeks(count: int) -> str:
     return f"{count} {'week' if count == 1 else 'weeks'}"
-
-
-def day_label(day: date) -> str:
-    """'Tue 1 Dec'."""
-    return f"{day:%a} {day.day} {day:%b}"
 
 
 def time_label(start: time) -> str:
@@ -112,20 +88,14 @@ def local_now(context: CuppaContext) -> datetime:
     return context.services.clock().astimezone(context.services.config.tz)
 
 
-def wants_to_leave(text: str) -> bool:
-    return fold(text) in LEAVE_WORDS
-
-
 def day_buttons(today: date, make: Callable[[date], str]) -> Keyboard:
     """The next fortnight, two to a row."""
     days = [today + timedelta(days=n) for n in range(DAYS_OFFERED)]
-    buttons = [Button(day_label(day), make(day)) for day in days]
-    return [buttons[n : n + 2] for n in range(0, len(buttons), 2)]
+    return rows_of([Button(format_day(day), make(day)) for day in days], 2)
 
 
 def time_buttons(make: Callable[[time], str]) -> Keyboard:
-    buttons = [Button(time_label(start), make(start)) for start in TIMES]
-    return [buttons[n : n + 3] for n in range(0, len(buttons), 3)]
+    return rows_of([Button(time_label(start), make(start)) for start in TIMES], 3)
 
 
 # Checks on answers: None when fine, otherwise what to say (kindly) before asking again.
@@ -195,14 +165,14 @@ async def staff_button(update: Update, context: CuppaContext) -> None:
     elif action.kind == "sf:r":
         await recent_actions(update, context)
     elif action.kind == "sf:m":
-        await context.services.dialogs.clear(staff_id(update))
+        await context.services.dialogs.clear(user_id(update))
         await show_menu(update, context)
     else:
         await show_staff_menu(update, context)
 
 
 async def show_staff_menu(update: Update, context: CuppaContext, lead: str = "") -> None:
-    await context.services.dialogs.clear(staff_id(update))
+    await context.services.dialogs.clear(user_id(update))
     keyboard = [
         [Button("New session", sa.NEW)],
         [Button("Upcoming sessions", sa.WHERE)],
@@ -220,7 +190,7 @@ async def recent_actions(update: Update, context: CuppaContext) -> None:
     """The newest entries of the audit trail, in local time."""
     entries = await context.services.audit.recent(RECENT_ACTIONS)
     tz = context.services.config.tz
-    me = staff_id(update)
+    me = user_id(update)
     lines = []
     for entry in entries:
         if entry.staff_telegram_id == me:
@@ -337,7 +307,7 @@ async def new_session_button(update: Update, context: CuppaContext) -> None:
     if action.kind == "sn:q":
         await show_staff_menu(update, context, lead="OK, I haven't made that session.")
         return
-    state = await context.services.dialogs.get(staff_id(update))
+    state = await context.services.dialogs.get(user_id(update))
     if state is None or state.flow != NEW_FLOW:
         await show_staff_menu(
             update,
@@ -426,7 +396,7 @@ def take_time(context: CuppaContext, data: dict[str, Any], start: time) -> str |
 async def typed_new_session(update: Update, context: CuppaContext) -> None:
     """A typed answer in the new-session form: a link, day, time, number or notes."""
     services = context.services
-    state = await services.dialogs.get(staff_id(update))
+    state = await services.dialogs.get(user_id(update))
     if state is None or state.flow != NEW_FLOW:
         await show_staff_menu(update, context)
         return
@@ -482,7 +452,7 @@ async def ask_new(
     update: Update, context: CuppaContext, data: dict[str, Any], lead: str = ""
 ) -> None:
     """Save the answers so far and ask the next question (or show the preview)."""
-    await context.services.dialogs.set(staff_id(update), NEW_FLOW, data)
+    await context.services.dialogs.set(user_id(update), NEW_FLOW, data)
     step = current_step(data)
     if step is None:
         text, keyboard = await preview(context, data)
@@ -518,7 +488,7 @@ async def ask_day(context: CuppaContext, data: dict[str, Any]) -> tuple[str, Key
 
 async def ask_time(context: CuppaContext, data: dict[str, Any]) -> tuple[str, Keyboard]:
     day = date.fromisoformat(data["day"])
-    text = f"What time does it start on {day_label(day)}? Tap a time, or type one like 10:30."
+    text = f"What time does it start on {format_day(day)}? Tap a time, or type one like 10:30."
     return text, time_buttons(sa.new_time)
 
 
@@ -572,7 +542,7 @@ async def preview(context: CuppaContext, data: dict[str, Any]) -> tuple[str, Key
     else:
         library = await services.libraries.get(plan.library_id)  # type: ignore[arg-type]
         where = library.name if library else "a library that no longer exists"
-    first = day_label(plan.day)
+    first = format_day(plan.day)
     if plan.weekly:
         when = f"Every {plan.day:%A} at {time_label(plan.start)}, starting {first}"
     else:
@@ -601,12 +571,12 @@ async def create(update: Update, context: CuppaContext, data: dict[str, Any]) ->
         return
     plan = plan_of(data)
     try:
-        view = await services.admin.create(staff_id(update), plan)
+        view = await services.admin.create(user_id(update), plan)
     except PlanError as problem:
         step = await step_for_problem(context, plan)
         await ask_new(update, context, without(step, data), lead=str(problem))
         return
-    await services.dialogs.clear(staff_id(update))
+    await services.dialogs.clear(user_id(update))
     if plan.weekly:
         days = services.config.sessions.horizon_days
         lead = (
@@ -688,7 +658,7 @@ async def session_admin_button(update: Update, context: CuppaContext) -> None:
 
 
 async def choose_where(update: Update, context: CuppaContext, values: Values = ()) -> None:
-    await context.services.dialogs.clear(staff_id(update))
+    await context.services.dialogs.clear(user_id(update))
     areas = await context.services.libraries.areas()
     keyboard = [[Button(area, sa.area(index))] for index, area in enumerate(areas)]
     keyboard.append([Button("Online", sa.session_list(sa.ONLINE_PLACE))])
@@ -770,7 +740,7 @@ async def show_session(
 ) -> None:
     """One session's admin view, with what can be done to it now (closes any change form)."""
     services = context.services
-    await services.dialogs.clear(staff_id(update))
+    await services.dialogs.clear(user_id(update))
     view = await services.catalogue.get(session_id)
     if view is None:
         await expired_button(update, context)
@@ -812,11 +782,23 @@ async def changeable(update: Update, context: CuppaContext, session_id: int) -> 
     return view
 
 
+def on_changeable(step: Callable[..., Awaitable[None]], *more: Any) -> SessionAction:
+    """An sx: button about one session (its first value): `step` gets the session, if it can
+    still be changed, then the button's other values and `more`."""
+
+    async def handler(update: Update, context: CuppaContext, values: Values) -> None:
+        view = await changeable(update, context, int(values[0]))
+        if view is not None:
+            await step(update, context, view, *values[1:], *more)
+
+    return handler
+
+
 async def set_change_form(
     update: Update, context: CuppaContext, view: SessionView, field: str, **more: Any
 ) -> None:
     data = {"session_id": view.id, "field": field, **more}
-    await context.services.dialogs.set(staff_id(update), CHANGE_FLOW, data)
+    await context.services.dialogs.set(user_id(update), CHANGE_FLOW, data)
 
 
 def when_of(view: SessionView, context: CuppaContext) -> str:
@@ -824,18 +806,12 @@ def when_of(view: SessionView, context: CuppaContext) -> str:
 
 
 # day and time
-async def ask_change_day(update: Update, context: CuppaContext, values: Values) -> None:
-    view = await changeable(update, context, int(values[0]))
-    if view is not None:
-        await change_day_question(update, context, view)
-
-
 async def change_day_question(
     update: Update, context: CuppaContext, view: SessionView, lead: str = ""
 ) -> None:
     await set_change_form(update, context, view, "day")
     current = view.starts_at.astimezone(context.services.config.tz).date()
-    keyboard = [[Button(f"Same day ({day_label(current)})", sa.change_time(view.id, current))]]
+    keyboard = [[Button(f"Same day ({format_day(current)})", sa.change_time(view.id, current))]]
     keyboard += day_buttons(local_now(context).date(), lambda day: sa.change_time(view.id, day))
     keyboard.append(nav(sa.session(view.id)))
     text = (
@@ -843,12 +819,6 @@ async def change_day_question(
         "Tap a day, or type a date like 03/12/2026."
     )
     await reply(update, joined(lead, text), keyboard, edit=True)
-
-
-async def ask_change_time(update: Update, context: CuppaContext, values: Values) -> None:
-    view = await changeable(update, context, int(values[0]))
-    if view is not None:
-        await day_chosen(update, context, view, values[1])
 
 
 async def day_chosen(update: Update, context: CuppaContext, view: SessionView, day: date) -> None:
@@ -869,14 +839,8 @@ async def change_time_question(
     ]
     keyboard += time_buttons(lambda start: sa.change_when(view.id, day, start))
     keyboard.append(nav(sa.change_day(view.id)))
-    text = f"What time on {day_label(day)}? Tap a time, or type one like 10:30."
+    text = f"What time on {format_day(day)}? Tap a time, or type one like 10:30."
     await reply(update, joined(lead, text), keyboard, edit=True)
-
-
-async def when_button(update: Update, context: CuppaContext, values: Values) -> None:
-    view = await changeable(update, context, int(values[0]))
-    if view is not None:
-        await when_chosen(update, context, view, values[1], values[2])
 
 
 async def when_chosen(
@@ -902,12 +866,6 @@ async def when_chosen(
 
 
 # place
-async def ask_change_place(update: Update, context: CuppaContext, values: Values) -> None:
-    view = await changeable(update, context, int(values[0]))
-    if view is not None:
-        await change_place_question(update, context, view)
-
-
 async def change_place_question(
     update: Update, context: CuppaContext, view: SessionView, lead: str = ""
 ) -> None:
@@ -924,12 +882,8 @@ async def change_place_question(
     await reply(update, joined(lead, text), keyboard, edit=True)
 
 
-async def area_button(update: Update, context: CuppaContext, values: Values) -> None:
-    view = await changeable(update, context, int(values[0]))
-    if view is None:
-        return
+async def area_chosen(update: Update, context: CuppaContext, view: SessionView, index: int) -> None:
     areas = await context.services.libraries.areas()
-    index = int(values[1])
     if index >= len(areas):
         await change_place_question(update, context, view)
         return
@@ -945,11 +899,10 @@ async def offer_change_libraries(
     await reply(update, text, keyboard, edit=True)
 
 
-async def library_button(update: Update, context: CuppaContext, values: Values) -> None:
-    view = await changeable(update, context, int(values[0]))
-    if view is None:
-        return
-    library = await context.services.libraries.get(int(values[1]))
+async def library_chosen(
+    update: Update, context: CuppaContext, view: SessionView, library_id: int
+) -> None:
+    library = await context.services.libraries.get(library_id)
     if library is None:
         lead = "Sorry, I couldn't find that library."
         await change_place_question(update, context, view, lead=lead)
@@ -959,12 +912,6 @@ async def library_button(update: Update, context: CuppaContext, values: Values) 
         return
     question = f"Move {view.activity} on {when_of(view, context)} to {library.name}?"
     await confirm(update, context, view, {"kind": "library", "library_id": library.id}, question)
-
-
-async def ask_online_link(update: Update, context: CuppaContext, values: Values) -> None:
-    view = await changeable(update, context, int(values[0]))
-    if view is not None:
-        await online_link_question(update, context, view)
 
 
 async def online_link_question(
@@ -994,12 +941,6 @@ async def link_chosen(update: Update, context: CuppaContext, view: SessionView, 
 
 
 # places
-async def ask_capacity(update: Update, context: CuppaContext, values: Values) -> None:
-    view = await changeable(update, context, int(values[0]))
-    if view is not None:
-        await capacity_question(update, context, view)
-
-
 async def capacity_question(
     update: Update, context: CuppaContext, view: SessionView, lead: str = ""
 ) -> None:
@@ -1011,12 +952,6 @@ async def capacity_question(
         f"booked and {view.waiting} waiting. Tap a number, or type one."
     )
     await reply(update, joined(lead, text), keyboard, edit=True)
-
-
-async def capacity_button(update: Update, context: CuppaContext, values: Values) -> None:
-    view = await changeable(update, context, int(values[0]))
-    if view is not None:
-        await capacity_chosen(update, context, view, int(values[1]), None)
 
 
 async def capacity_chosen(
@@ -1045,12 +980,6 @@ async def capacity_chosen(
 
 
 # notes
-async def ask_notes_change(update: Update, context: CuppaContext, values: Values) -> None:
-    view = await changeable(update, context, int(values[0]))
-    if view is not None:
-        await notes_question(update, context, view)
-
-
 async def notes_question(
     update: Update, context: CuppaContext, view: SessionView, lead: str = ""
 ) -> None:
@@ -1061,12 +990,6 @@ async def notes_question(
         f"The notes now: {view.notes or 'none'}"
     )
     await reply(update, joined(lead, text), keyboard, edit=True)
-
-
-async def no_notes_button(update: Update, context: CuppaContext, values: Values) -> None:
-    view = await changeable(update, context, int(values[0]))
-    if view is not None:
-        await notes_chosen(update, context, view, "")
 
 
 async def notes_chosen(
@@ -1083,20 +1006,14 @@ async def notes_chosen(
 
 
 # cancelling and stopping
-async def ask_cancel(update: Update, context: CuppaContext, values: Values) -> None:
-    view = await changeable(update, context, int(values[0]))
-    if view is None:
-        return
+async def ask_cancel(update: Update, context: CuppaContext, view: SessionView) -> None:
     question = f"Cancel {view.activity} on {when_of(view, context)}?"
     await confirm(
         update, context, view, {"kind": "cancel"}, question, "Yes, cancel it", "No, keep it"
     )
 
 
-async def ask_stop(update: Update, context: CuppaContext, values: Values) -> None:
-    view = await changeable(update, context, int(values[0]))
-    if view is None:
-        return
+async def ask_stop(update: Update, context: CuppaContext, view: SessionView) -> None:
     sittings = await lists(context).later_sittings(view.id)
     if not sittings:
         await show_session(update, context, view.id, lead="That isn't a weekly session.")
@@ -1143,15 +1060,15 @@ async def go_ahead(update: Update, context: CuppaContext, values: Values) -> Non
     """Make the change just confirmed, and say how many people were told."""
     services = context.services
     session_id = int(values[0])
-    state = await services.dialogs.get(staff_id(update))
+    state = await services.dialogs.get(user_id(update))
     data = state.data if state is not None and state.flow == CHANGE_FLOW else {}
     change = data.get("change")
     if data.get("session_id") != session_id or not isinstance(change, dict):
         lead = "That change has already been made, or was stopped."
         await show_session(update, context, session_id, lead=lead)
         return
-    await services.dialogs.clear(staff_id(update))
-    kind, me = change.get("kind"), staff_id(update)
+    await services.dialogs.clear(user_id(update))
+    kind, me = change.get("kind"), user_id(update)
     try:
         if kind == "cancel":
             outcome = await services.admin.cancel(me, session_id)
@@ -1221,7 +1138,7 @@ async def ask_again(
 async def typed_change_session(update: Update, context: CuppaContext) -> None:
     """A typed answer while changing a session: a day, time, library, link, number or notes."""
     services = context.services
-    state = await services.dialogs.get(staff_id(update))
+    state = await services.dialogs.get(user_id(update))
     data = state.data if state is not None and state.flow == CHANGE_FLOW else {}
     session_id = data.get("session_id")
     if not isinstance(session_id, int):
@@ -1374,29 +1291,29 @@ async def mark(
     lead = ""
     if view.status != "scheduled":
         lead = "This session was cancelled, so there's no attendance to take."
-    elif not await services.admin.mark_attendance(staff_id(update), booking_id, sa.MARKS[code]):
+    elif not await services.admin.mark_attendance(user_id(update), booking_id, sa.MARKS[code]):
         lead = "You can mark who came once the session has started."
     await show_attendance(update, context, session_id, page, lead)
 
 
-SESSION_ACTIONS: dict[str, Callable[[Update, CuppaContext, Values], Awaitable[None]]] = {
+SESSION_ACTIONS: dict[str, SessionAction] = {
     "sx:where": choose_where,
     "sx:area": choose_library,
     "sx:list": show_list,
     "sx:view": view_button,
-    "sx:day": ask_change_day,
-    "sx:time": ask_change_time,
-    "sx:when": when_button,
-    "sx:place": ask_change_place,
-    "sx:parea": area_button,
-    "sx:lib": library_button,
-    "sx:online": ask_online_link,
-    "sx:cap": ask_capacity,
-    "sx:setcap": capacity_button,
-    "sx:notes": ask_notes_change,
-    "sx:nonotes": no_notes_button,
-    "sx:cancel": ask_cancel,
-    "sx:stop": ask_stop,
+    "sx:day": on_changeable(change_day_question),
+    "sx:time": on_changeable(day_chosen),
+    "sx:when": on_changeable(when_chosen),
+    "sx:place": on_changeable(change_place_question),
+    "sx:parea": on_changeable(area_chosen),
+    "sx:lib": on_changeable(library_chosen),
+    "sx:online": on_changeable(online_link_question),
+    "sx:cap": on_changeable(capacity_question),
+    "sx:setcap": on_changeable(capacity_chosen, None),
+    "sx:notes": on_changeable(notes_question),
+    "sx:nonotes": on_changeable(notes_chosen, ""),
+    "sx:cancel": on_changeable(ask_cancel),
+    "sx:stop": on_changeable(ask_stop),
     "sx:go": go_ahead,
 }
 

@@ -11,7 +11,7 @@ from bot.actions import Browse
 from bot.services.distress import signals_distress
 from bot.services.places import fold
 from handlers.bookings import my_bookings
-from handlers.common import not_understood, reply, show_menu
+from handlers.common import not_understood, show_menu
 from handlers.context import CuppaContext
 from handlers.distress import signpost
 from handlers.flows import typed_routes
@@ -42,7 +42,7 @@ WORDS: dict[str, Route] = {
     "my bookings": my_bookings,
     "bookings": my_bookings,
 }
-NOT_YET_IN_BOT = ("volunteer", "volunteering")
+VOLUNTEER_WORDS = ("volunteer", "volunteering")
 READING_WORDS = ("reading", "reading friends", "housebound")
 
 
@@ -97,12 +97,10 @@ async def word_route(context: CuppaContext, text: str) -> Route | None:
     for word, activity_id in (await context.services.catalogue.activity_keywords()).items():
         if mentions(text, word):
             return partial(browse_activity, activity_id=activity_id)
-    if any(mentions(text, word) for word in ("volunteer", "volunteering")):
+    if any(mentions(text, word) for word in VOLUNTEER_WORDS):
         return volunteer_command
     if any(mentions(text, word) for word in READING_WORDS):
         return reading_friends_command
-    if any(mentions(text, word) for word in NOT_YET_IN_BOT):
-        return by_phone
     if any(mentions(text, word) for word in ("help", "bookings", "sessions")):
         return help_command
     return None
@@ -110,14 +108,3 @@ async def word_route(context: CuppaContext, text: str) -> Route | None:
 
 async def browse_activity(update: Update, context: CuppaContext, activity_id: int) -> None:
     await browse(update, context, Browse(activity=str(activity_id)), edit=False)
-
-
-async def by_phone(update: Update, context: CuppaContext) -> None:
-    """Things the bot does not do yet, with the number to call instead."""
-    phone = context.services.config.service.phone
-    await reply(
-        update,
-        "Reading Friends and volunteering are arranged by phone for now: please call "
-        f"{phone} and we'll set it up with you.",
-    )
-    await show_menu(update, context, "Is there anything else I can help with?")

@@ -11,7 +11,6 @@ is only ever shown by the call desk, to the volunteer who accepted the call, aro
 
 from __future__ import annotations
 
-import calendar
 from datetime import date, timedelta
 from typing import Any
 
@@ -19,15 +18,15 @@ from telegram import Update
 
 from bot import actions
 from bot import volunteer_actions as va
-from bot.clock import format_when
-from bot.services.calls import Accepted, interests_text
-from bot.services.places import fold
+from bot.clock import add_months, format_day, format_when
+from bot.services.calls import Accepted, VolunteerCall, interests_text, log_keyboard
 from bot.services.readers import INTERESTS
 from bot.services.views import Button, Keyboard, PersonView, VolunteerView, WindowView
 from bot.services.volunteers import WEEKDAYS, window_text
 from handlers.common import MENU_BUTTON, expired_button, reply, show_menu, staff_only
 from handlers.consent import ask_consent
 from handlers.context import CuppaContext
+from handlers.forms import button_data, rows_of, tick_boxes, typed_text, user_id, wants_to_leave
 
 FLOW = "volunteer"
 PAUSE_FLOW = "volunteer_pause"
@@ -37,7 +36,6 @@ APPROVE_FLOW = "approve_volunteer"
 FIRST_HOUR, LAST_START_HOUR, LAST_HOUR = 9, 19, 21  # times offered: from 9am-7pm, until 9pm
 MAX_WINDOWS = 14
 FURTHEST_PAUSE = timedelta(days=365)
-LEAVE_WORDS = ("cancel", "stop", "menu", "quit")
 
 EXPLANATION = (
     "Reading Friends volunteers phone someone who is housebound, for a chat or to read to "
@@ -54,27 +52,14 @@ NOT_YOURS_TO_LOG = "That call has already been logged, or isn't one of yours. Th
 # In the volunteer's screens Menu also closes any open form, so later typing isn't an answer.
 LEAVE_BUTTON = Button("Menu", va.LEAVE)
 HOME_BUTTON = Button("My volunteering", va.HOME)
+HOME_AND_MENU: Keyboard = [[HOME_BUTTON], [MENU_BUTTON]]
+
+Form = dict[str, Any]  # the sign-up (or change of times) form's answers so far
 
 
 # ---------------------------------------------------------------------------------------------
 # Small shared pieces
 # ---------------------------------------------------------------------------------------------
-
-
-def user_id(update: Update) -> int:
-    user = update.effective_user
-    assert user is not None
-    return user.id
-
-
-def button_data(update: Update) -> str:
-    query = update.callback_query
-    return (query.data or "") if query is not None else ""
-
-
-def typed_text(update: Update) -> str:
-    message = update.effective_message
-    return (message.text or "") if message is not None else ""
 
 
 def nav(back: str | None) -> list[Button]:
@@ -85,28 +70,14 @@ def today(context: CuppaContext) -> date:
     return context.services.clock().astimezone(context.services.config.tz).date()
 
 
-def day_text(day: date) -> str:
-    """'Tue 1 Dec'."""
-    return f"{day:%a} {day.day} {day:%b}"
-
-
 def hour_text(minute: int) -> str:
     hour, rest = divmod(minute, 60)
     shown = f"{hour % 12 or 12}" + (f":{rest:02d}" if rest else "")
     return shown + ("am" if hour < 12 else "pm")
 
 
-def rows_of(buttons: list[Button], size: int) -> Keyboard:
-    return [buttons[n : n + size] for n in range(0, len(buttons), size)]
-
-
 def checks_run_out(context: CuppaContext, checks_on: date) -> date:
     return checks_on + timedelta(days=context.services.config.reading_friends.checks_valid_days)
-
-
-def add_month(day: date) -> date:
-    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 async def person_or_consent(update: Update, context: CuppaContext) -> PersonView | None:
@@ -128,10 +99,6 @@ async def leave(update: Update, context: CuppaContext) -> None:
     await show_menu(update, context)
 
 
-def wants_to_leave(text: str) -> bool:
-    return fold(text) in LEAVE_WORDS
-
-
 # ---------------------------------------------------------------------------------------------
 # /volunteer and the volunteer's own screen
 # ---------------------------------------------------------------------------------------------
@@ -148,10 +115,9 @@ async def show_home(update: Update, context: CuppaContext, edit: bool = True) ->
         return
     volunteer = await context.services.volunteers.by_person(person.id)
     if volunteer is None:
-        await context.services.dialogs.set(
-            user_id(update), FLOW, {"mode": "register", "windows": []}
-        )
-        await ask_day(update, context, {"mode": "register", "windows": []}, EXPLANATION, edit)
+        form: Form = {"mode": "register", "windows": []}
+        await save(update, context, form)
+        await ask_day(update, context, form, EXPLANATION, edit)
         return
     await context.services.dialogs.clear(user_id(update))
     keyboard: Keyboard = []
@@ -195,7 +161,7 @@ def status_text(context: CuppaContext, volunteer: VolunteerView) -> str:
         status = "Approved: I'll offer you calls that fit your times."
     if is_paused(context, volunteer):
         assert volunteer.paused_until is not None
-        status += f"\nPaused until {day_text(volunteer.paused_until + timedelta(days=1))}."
+        status += f"\nPaused until {format_day(volunteer.paused_until + timedelta(days=1))}."
     times = "\n".join(f"• {window_text(w)}" for w in volunteer.windows) or "• none yet"
     calls = "call" if volunteer.calls_per_week == 1 else "calls"
     return (
@@ -221,7 +187,11 @@ async def volunteer_button(update: Update, context: CuppaContext) -> None:
     if person is None:
         return
     if action.verb in FORM_STEPS:
-        await FORM_STEPS[action.verb](update, context, action.value)
+        form = await open_form(update, context)
+        if form is None:
+            await expired_button(update, context)
+        else:
+            await FORM_STEPS[action.verb](update, context, form, action.value)
         return
     volunteer = await context.services.volunteers.by_person(person.id)
     if volunteer is None:
@@ -234,7 +204,7 @@ async def volunteer_button(update: Update, context: CuppaContext) -> None:
         await log_concern(update, context, person.id, int(action.value or 0), "")
     elif action.verb == "t":
         form = {"mode": "change", "windows": []}
-        await context.services.dialogs.set(user_id(update), FLOW, form)
+        await save(update, context, form)
         await ask_day(update, context, form, "Let's set your times again.")
     elif action.verb == "p":
         await pause(update, context, person.id, action.value)
@@ -243,7 +213,7 @@ async def volunteer_button(update: Update, context: CuppaContext) -> None:
         await reply(
             update,
             "Welcome back! I'll start offering you calls again.",
-            [[HOME_BUTTON], [MENU_BUTTON]],
+            HOME_AND_MENU,
             edit=True,
         )
         await context.services.calls.run_matching()
@@ -254,7 +224,7 @@ async def volunteer_button(update: Update, context: CuppaContext) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def windows_of(form: dict[str, Any]) -> list[WindowView]:
+def windows_of(form: Form) -> list[WindowView]:
     return [WindowView(*window) for window in form.get("windows", [])]
 
 
@@ -271,7 +241,7 @@ def merged(windows: list[WindowView]) -> list[WindowView]:
     return result
 
 
-async def open_form(update: Update, context: CuppaContext) -> dict[str, Any] | None:
+async def open_form(update: Update, context: CuppaContext) -> Form | None:
     """The sign-up (or change of times) form's answers so far; a new sign-up for someone not
     yet registered whose form was lost; None for a stale button."""
     dialog = await context.services.dialogs.get(user_id(update))
@@ -279,18 +249,18 @@ async def open_form(update: Update, context: CuppaContext) -> dict[str, Any] | N
         return dialog.data
     person = await context.person()
     if person is not None and await context.services.volunteers.by_person(person.id) is None:
-        form: dict[str, Any] = {"mode": "register", "windows": []}
-        await context.services.dialogs.set(user_id(update), FLOW, form)
+        form: Form = {"mode": "register", "windows": []}
+        await save(update, context, form)
         return form
     return None
 
 
-async def save(update: Update, context: CuppaContext, form: dict[str, Any]) -> None:
+async def save(update: Update, context: CuppaContext, form: Form) -> None:
     await context.services.dialogs.set(user_id(update), FLOW, form)
 
 
 async def ask_day(
-    update: Update, context: CuppaContext, form: dict[str, Any], lead: str = "", edit: bool = True
+    update: Update, context: CuppaContext, form: Form, lead: str = "", edit: bool = True
 ) -> None:
     buttons = [Button(name, va.day(number)) for number, name in enumerate(WEEKDAYS)]
     back = va.TIMES_SO_FAR if form.get("windows") else None
@@ -303,11 +273,7 @@ async def ask_day(
     await reply(update, f"{lead}\n\n{question}".strip(), keyboard, edit=edit)
 
 
-async def chose_day(update: Update, context: CuppaContext, value: Any) -> None:
-    form = await open_form(update, context)
-    if form is None:
-        await expired_button(update, context)
-        return
+async def chose_day(update: Update, context: CuppaContext, form: Form, value: Any) -> None:
     form = {**form, "day": value}
     form.pop("from", None)
     await save(update, context, form)
@@ -319,9 +285,8 @@ async def chose_day(update: Update, context: CuppaContext, value: Any) -> None:
     await reply(update, f"{WEEKDAYS[value]}: from what time?", keyboard, edit=True)
 
 
-async def chose_start(update: Update, context: CuppaContext, value: Any) -> None:
-    form = await open_form(update, context)
-    if form is None or "day" not in form or not (FIRST_HOUR * 60 <= value <= LAST_START_HOUR * 60):
+async def chose_start(update: Update, context: CuppaContext, form: Form, value: Any) -> None:
+    if "day" not in form or not (FIRST_HOUR * 60 <= value <= LAST_START_HOUR * 60):
         await expired_button(update, context)
         return
     form = {**form, "from": value}
@@ -329,7 +294,7 @@ async def chose_start(update: Update, context: CuppaContext, value: Any) -> None
     await ask_end(update, context, form)
 
 
-async def ask_end(update: Update, context: CuppaContext, form: dict[str, Any]) -> None:
+async def ask_end(update: Update, context: CuppaContext, form: Form) -> None:
     start = int(form["from"])
     buttons = [
         Button(hour_text(minute), va.end_time(minute))
@@ -340,9 +305,8 @@ async def ask_end(update: Update, context: CuppaContext, form: dict[str, Any]) -
     await reply(update, text, keyboard, edit=True)
 
 
-async def chose_end(update: Update, context: CuppaContext, value: Any) -> None:
-    form = await open_form(update, context)
-    if form is None or "day" not in form or "from" not in form:
+async def chose_end(update: Update, context: CuppaContext, form: Form, value: Any) -> None:
+    if "day" not in form or "from" not in form:
         await expired_button(update, context)
         return
     start = int(form["from"])
@@ -360,7 +324,7 @@ async def chose_end(update: Update, context: CuppaContext, value: Any) -> None:
     await show_times(update, context, form)
 
 
-async def show_times(update: Update, context: CuppaContext, form: dict[str, Any]) -> None:
+async def show_times(update: Update, context: CuppaContext, form: Form) -> None:
     times = "\n".join(f"• {window_text(w)}" for w in windows_of(form))
     keyboard = [
         [Button("Add another time", va.ADD_TIME), Button("That's all", va.TIMES_DONE)],
@@ -370,30 +334,19 @@ async def show_times(update: Update, context: CuppaContext, form: dict[str, Any]
     await reply(update, text, keyboard, edit=True)
 
 
-async def times_so_far(update: Update, context: CuppaContext, value: Any) -> None:
-    form = await open_form(update, context)
-    if form is None:
-        await expired_button(update, context)
-    elif not form.get("windows"):
+async def times_so_far(update: Update, context: CuppaContext, form: Form, value: Any) -> None:
+    if not form.get("windows"):
         await ask_day(update, context, form)
     else:
         await show_times(update, context, form)
 
 
-async def add_time(update: Update, context: CuppaContext, value: Any) -> None:
-    form = await open_form(update, context)
-    if form is None:
-        await expired_button(update, context)
-    else:
-        await ask_day(update, context, form)
+async def add_time(update: Update, context: CuppaContext, form: Form, value: Any) -> None:
+    await ask_day(update, context, form)
 
 
-async def undo_time(update: Update, context: CuppaContext, value: Any) -> None:
+async def undo_time(update: Update, context: CuppaContext, form: Form, value: Any) -> None:
     """Back from the times so far: take off the last time and ask its end again."""
-    form = await open_form(update, context)
-    if form is None:
-        await expired_button(update, context)
-        return
     windows = list(form.get("windows", []))
     if not windows:
         await ask_day(update, context, form)
@@ -406,12 +359,8 @@ async def undo_time(update: Update, context: CuppaContext, value: Any) -> None:
     await ask_end(update, context, form)
 
 
-async def times_done(update: Update, context: CuppaContext, value: Any) -> None:
+async def times_done(update: Update, context: CuppaContext, form: Form, value: Any) -> None:
     """That's all: a change of times is saved; a sign-up goes on to calls a week."""
-    form = await open_form(update, context)
-    if form is None:
-        await expired_button(update, context)
-        return
     windows = windows_of(form)
     if not windows:
         await ask_day(update, context, form)
@@ -428,7 +377,7 @@ async def times_done(update: Update, context: CuppaContext, value: Any) -> None:
         await reply(
             update,
             f"Thank you, I've changed your times:\n{times}\n\nI'll offer you calls that fit them.",
-            [[HOME_BUTTON], [MENU_BUTTON]],
+            HOME_AND_MENU,
             edit=True,
         )
         return
@@ -442,9 +391,8 @@ async def times_done(update: Update, context: CuppaContext, value: Any) -> None:
     )
 
 
-async def chose_calls(update: Update, context: CuppaContext, value: Any) -> None:
-    form = await open_form(update, context)
-    if form is None or not form.get("windows"):
+async def chose_calls(update: Update, context: CuppaContext, form: Form, value: Any) -> None:
+    if not form.get("windows"):
         await expired_button(update, context)
         return
     form = {**form, "calls": value}
@@ -452,13 +400,13 @@ async def chose_calls(update: Update, context: CuppaContext, value: Any) -> None
     await ask_interests(update, form)
 
 
-async def ask_interests(update: Update, form: dict[str, Any]) -> None:
+async def ask_interests(update: Update, form: Form) -> None:
     chosen = set(form.get("interests", []))
-    buttons = [
-        Button(f"✓ {label}" if code in chosen else label, va.interest(code))
-        for code, label in INTERESTS.items()
+    keyboard = [
+        *tick_boxes(INTERESTS, chosen, va.interest),
+        [Button("Done", va.INTERESTS_DONE)],
+        nav(va.TIMES_DONE),
     ]
-    keyboard = [*rows_of(buttons, 2), [Button("Done", va.INTERESTS_DONE)], nav(va.TIMES_DONE)]
     await reply(
         update,
         "What do you enjoy reading or talking about? Tap all that apply, then Done.",
@@ -467,9 +415,8 @@ async def ask_interests(update: Update, form: dict[str, Any]) -> None:
     )
 
 
-async def toggle_interest(update: Update, context: CuppaContext, value: Any) -> None:
-    form = await open_form(update, context)
-    if form is None or "calls" not in form:
+async def toggle_interest(update: Update, context: CuppaContext, form: Form, value: Any) -> None:
+    if "calls" not in form:
         await expired_button(update, context)
         return
     chosen = list(form.get("interests", []))
@@ -479,10 +426,9 @@ async def toggle_interest(update: Update, context: CuppaContext, value: Any) -> 
     await ask_interests(update, form)
 
 
-async def interests_done(update: Update, context: CuppaContext, value: Any) -> None:
+async def interests_done(update: Update, context: CuppaContext, form: Form, value: Any) -> None:
     """Sign up: staff are asked to approve."""
-    form = await open_form(update, context)
-    if form is None or not form.get("windows") or "calls" not in form:
+    if not form.get("windows") or "calls" not in form:
         await expired_button(update, context)
         return
     person = await context.person()
@@ -494,7 +440,7 @@ async def interests_done(update: Update, context: CuppaContext, value: Any) -> N
     if registered is None:
         await show_home(update, context)
         return
-    await reply(update, THANKS_FOR_REGISTERING, [[HOME_BUTTON], [MENU_BUTTON]], edit=True)
+    await reply(update, THANKS_FOR_REGISTERING, HOME_AND_MENU, edit=True)
 
 
 FORM_STEPS = {
@@ -521,7 +467,7 @@ def back_dates(context: CuppaContext) -> dict[str, tuple[str, date]]:
     return {
         "1w": ("In 1 week", now + timedelta(days=7)),
         "2w": ("In 2 weeks", now + timedelta(days=14)),
-        "1m": ("In a month", add_month(now)),
+        "1m": ("In a month", add_months(now, 1)),
     }
 
 
@@ -531,7 +477,7 @@ async def pause(update: Update, context: CuppaContext, person_id: int, choice: A
     if choice is None:
         await context.services.dialogs.clear(user_id(update))
         keyboard: Keyboard = [
-            [Button(f"{label} ({day_text(back)})", va.pause_for(code))]
+            [Button(f"{label} ({format_day(back)})", va.pause_for(code))]
             for code, (label, back) in choices.items()
         ]
         keyboard += [[Button("Type a date", va.pause_for(va.TYPE_DATE))], nav(va.HOME)]
@@ -556,10 +502,10 @@ async def pause_until(update: Update, context: CuppaContext, person_id: int, bac
     phone = context.services.config.service.phone
     await reply(
         update,
-        f"Paused until {day_text(back)}: I won't offer you new calls before then. Enjoy your "
+        f"Paused until {format_day(back)}: I won't offer you new calls before then. Enjoy your "
         f"break! Calls you've already accepted still stand; if you can't make one, please call "
         f"{phone}.",
-        [[HOME_BUTTON], [MENU_BUTTON]],
+        HOME_AND_MENU,
         edit=update.callback_query is not None,
     )
 
@@ -627,21 +573,24 @@ async def my_calls(update: Update, context: CuppaContext, person_id: int) -> Non
     await reply(update, "Your calls:\n\n" + "\n\n".join(blocks), keyboard, edit=True)
 
 
-async def ask_how_it_went(
-    update: Update, context: CuppaContext, person_id: int, call_id: int
-) -> None:
+async def call_to_log(context: CuppaContext, person_id: int, call_id: int) -> VolunteerCall | None:
+    """One of this volunteer's calls that has started and is not logged yet."""
     calls = await context.services.calls.volunteer_calls(person_id)
     call = next((c for c in calls if c.id == call_id), None)
     if call is None or call.logged or call.starts_at > context.services.clock():
+        return None
+    return call
+
+
+async def ask_how_it_went(
+    update: Update, context: CuppaContext, person_id: int, call_id: int
+) -> None:
+    call = await call_to_log(context, person_id, call_id)
+    if call is None:
         await reply(update, NOT_YOURS_TO_LOG, [nav(va.MY_CALLS)], edit=True)
         return
     when = format_when(call.starts_at, context.services.config.tz)
-    keyboard = [
-        [Button("It went well", actions.log_call(call.id, "d"))],
-        [Button("No answer", actions.log_call(call.id, "n"))],
-        [Button(f"I'm worried about {call.reader_name}", actions.log_call(call.id, "w"))],
-        nav(va.MY_CALLS),
-    ]
+    keyboard = [*log_keyboard(call.id, call.reader_name), nav(va.MY_CALLS)]
     await reply(update, f"How did your call with {call.reader_name} on {when} go?", keyboard)
 
 
@@ -665,12 +614,12 @@ async def offer_button(update: Update, context: CuppaContext) -> None:
         await reply(
             update,
             "Thank you for letting me know. I'll offer that call to another volunteer.",
-            [[HOME_BUTTON], [MENU_BUTTON]],
+            HOME_AND_MENU,
             edit=True,
         )
         await context.services.calls.run_matching()
     else:
-        await reply(update, GONE, [[HOME_BUTTON], [MENU_BUTTON]], edit=True)
+        await reply(update, GONE, HOME_AND_MENU, edit=True)
 
 
 def accepted_text(context: CuppaContext, call: Accepted) -> str:
@@ -705,12 +654,12 @@ async def log_button(update: Update, context: CuppaContext) -> None:
         return
     name = await context.services.calls.log(person.id, call_id, outcome)
     if name is None:
-        await reply(update, NOT_YOURS_TO_LOG, [[HOME_BUTTON], [MENU_BUTTON]], edit=True)
+        await reply(update, NOT_YOURS_TO_LOG, HOME_AND_MENU, edit=True)
     elif outcome == "done":
         await reply(
             update,
             f"Thank you! I'm glad your call with {name} went well.",
-            [[HOME_BUTTON], [MENU_BUTTON]],
+            HOME_AND_MENU,
             edit=True,
         )
     else:
@@ -718,16 +667,15 @@ async def log_button(update: Update, context: CuppaContext) -> None:
             update,
             f"Thanks — we'll keep an eye on {name}. If they miss the next call too, library staff "
             "will check they're all right.",
-            [[HOME_BUTTON], [MENU_BUTTON]],
+            HOME_AND_MENU,
             edit=True,
         )
 
 
 async def ask_concern(update: Update, context: CuppaContext, person_id: int, call_id: int) -> None:
-    calls = await context.services.calls.volunteer_calls(person_id)
-    call = next((c for c in calls if c.id == call_id), None)
-    if call is None or call.logged or call.starts_at > context.services.clock():
-        await reply(update, NOT_YOURS_TO_LOG, [[HOME_BUTTON], [MENU_BUTTON]], edit=True)
+    call = await call_to_log(context, person_id, call_id)
+    if call is None:
+        await reply(update, NOT_YOURS_TO_LOG, HOME_AND_MENU, edit=True)
         return
     await context.services.dialogs.set(user_id(update), CONCERN_FLOW, {"call": call.id})
     name = call.reader_name
@@ -764,14 +712,14 @@ async def log_concern(
             update,
             "That call has already been logged. If you're still worried, please call us on "
             f"{phone}.",
-            [[HOME_BUTTON], [MENU_BUTTON]],
+            HOME_AND_MENU,
             edit=edit,
         )
         return
     await reply(
         update,
         f"Thank you. I've told library staff about {name}, and they'll follow it up today.",
-        [[HOME_BUTTON], [MENU_BUTTON]],
+        HOME_AND_MENU,
         edit=edit,
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -43,62 +44,37 @@ def guarded(
 
 
 def build_scheduler(services: Services) -> AsyncIOScheduler:
-    """Weekly sessions made ahead (at start-up, then hourly) and the daily follow digest."""
+    """Weekly sessions and calls made ahead, call matching, the daily follow digest, alerts and
+    retention; those marked so also run once at start-up."""
     tz = services.config.tz
     scheduler = AsyncIOScheduler(timezone=tz)
-    options = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
-    scheduler.add_job(
-        guarded("weekly sessions", services.admin.extend_series, services.db),
-        "interval",
-        hours=1,
-        id="weekly_sessions",
-        next_run_time=datetime.now(tz),
-        **options,
-    )
-    scheduler.add_job(
-        guarded("follow digest", services.follows.send_digests, services.db),
-        "cron",
-        hour=DIGEST_HOUR,
-        id="follow_digest",
-        **options,
-    )
-    scheduler.add_job(
-        guarded("matching", matching_job(services), services.db),
-        "interval",
-        minutes=services.config.reading_friends.match_every_minutes,
-        id="matching",
-        next_run_time=datetime.now(tz),
-        **options,
-    )
-    scheduler.add_job(
-        guarded("weekly calls", services.readers.extend_series, services.db),
-        "interval",
-        hours=1,
-        id="weekly_calls",
-        next_run_time=datetime.now(tz),
-        **options,
-    )
-    scheduler.add_job(
-        guarded("unlogged calls", services.calls.alert_unlogged, services.db),
-        "interval",
-        hours=1,
-        id="unlogged_calls",
-        **options,
-    )
-    scheduler.add_job(
-        guarded("volunteer checks", services.volunteers.warn_expiring_checks, services.db),
-        "cron",
-        hour=DIGEST_HOUR,
-        id="volunteer_checks",
-        **options,
-    )
-    scheduler.add_job(
-        guarded("retention", services.privacy.apply_retention, services.db),
-        "cron",
-        hour=RETENTION_HOUR,
-        id="retention",
-        **options,
-    )
+    hourly = {"trigger": "interval", "hours": 1}
+    mornings = {"trigger": "cron", "hour": DIGEST_HOUR}
+    nights = {"trigger": "cron", "hour": RETENTION_HOUR}
+    matching = {
+        "trigger": "interval",
+        "minutes": services.config.reading_friends.match_every_minutes,
+    }
+    jobs: list[tuple[str, Callable[[], Awaitable[int]], dict[str, Any], bool]] = [
+        # (name, job, when, also at start-up); the job's id is its name with underscores.
+        ("weekly sessions", services.admin.extend_series, hourly, True),
+        ("follow digest", services.follows.send_digests, mornings, False),
+        ("matching", matching_job(services), matching, True),
+        ("weekly calls", services.readers.extend_series, hourly, True),
+        ("unlogged calls", services.calls.alert_unlogged, hourly, False),
+        ("volunteer checks", services.volunteers.warn_expiring_checks, mornings, False),
+        ("retention", services.privacy.apply_retention, nights, False),
+    ]
+    for name, job, when, at_start_up in jobs:
+        scheduler.add_job(
+            guarded(name, job, services.db),
+            id=name.replace(" ", "_"),
+            **when,
+            **({"next_run_time": datetime.now(tz)} if at_start_up else {}),
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=3600,
+        )
     return scheduler
 
 

@@ -28,6 +28,7 @@ from bot.db.models import Base
 from bot.telegram.application import build_application, dispatcher_for
 from bot.telegram.local_api import LocalBotApi
 from bot.telegram.local_chat import LocalUser
+from tests.world import World, build_world
 
 POSTGRES_URL = os.environ.get(
     "CUPPA_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -123,13 +124,19 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("postgres_url"))
 
 
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
+async def emptied(database: Database) -> Database:
+    """The database with every table empty (the PostgreSQL one is shared by the whole run; each
+    SQLite test has a fresh copy already)."""
     if not database.is_sqlite:
         tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
         async with database.transaction() as session:
             await session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    return database
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = await emptied(Database(database_url))
     yield database
     await database.dispose()
 
@@ -152,6 +159,12 @@ def config(database_url: str) -> Config:
 @pytest.fixture
 def services(config: Config, clock: FakeClock, db: Database) -> Services:
     return build_services(config, clock, db)
+
+
+@pytest.fixture
+async def world(services: Services, clock: FakeClock) -> World:
+    """The small Norfolk of tests/world.py, in the test's database."""
+    return await build_world(services.db, clock())
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from sqlalchemy import update
 from bot.db.models import Booking, LibrarySession, Person
 from bot.telegram.local_api import Shown
 from bot.telegram.local_chat import LocalUser
-from tests.world import build_world, count, snapshot
+from tests.world import count, snapshot
 
 PHONE = "0344 800 8020"
 MENU = [
@@ -45,11 +45,6 @@ BOBS_ACTIVITY = "Colour Me Calm"
 BOBS_LINK = "secret-room"
 
 _message_ids = itertools.count(20_000_000)
-
-
-@pytest.fixture
-async def world(services, clock):  # type: ignore[no-untyped-def]
-    return await build_world(services.db, clock())
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,32 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from icalendar import Calendar
 
 from bot import actions
 from bot.db.models import Booking, OutboxMessage
-from tests.world import build_world, count
-
-
-@pytest.fixture
-async def world(services, clock):  # type: ignore[no-untyped-def]
-    return await build_world(services.db, clock())
-
-
-async def resident(people, user_id: int, name: str):
-    person = people(user_id, name)
-    await person.send("/start")
-    await person.press("Yes, that's fine")
-    await person.press("Skip this")
-    await person.press("Both")
-    return person
-
-
-async def open_session(person, session_id: int):
-    """Open a session's details as if tapped from a list."""
-    [shown] = await person.press_data(actions.Browse("0", "a", "a").show(session_id))
-    return shown
+from tests.world import count, open_session, resident
 
 
 async def test_booking_a_place(world, people, services):

@@ -8,12 +8,11 @@ import pytest
 from sqlalchemy import select
 from telegram.error import NetworkError
 
-from bot import actions
 from bot.db.models import Broadcast, Dialog, OutboxMessage, Person
 from bot.services.broadcasts import TEXT_LIMIT
 from bot.telegram.local_api import ApiFailure
 from tests.conftest import STAFF_ID
-from tests.world import build_world, count, snapshot
+from tests.world import book, count, person_id, resident, snapshot
 
 AUDIENCES = [
     "People booked on a session",
@@ -30,37 +29,14 @@ BODY = f"A message from Norfolk Libraries:\n\n{MESSAGE}"
 
 
 @pytest.fixture
-async def world(services, clock):  # type: ignore[no-untyped-def]
-    return await build_world(services.db, clock())
-
-
-@pytest.fixture
 def staff(people):  # type: ignore[no-untyped-def]
     return people(STAFF_ID, "Sue")
-
-
-async def resident(people, user_id: int, name: str):
-    person = people(user_id, name)
-    await person.send("/start")
-    await person.press("Yes, that's fine")
-    await person.press("Skip this")
-    await person.press("Both")
-    return person
-
-
-async def book(person, session_id: int) -> None:
-    await person.press_data(actions.Browse("0", "a", "a").show(session_id))
-    await person.press_data(actions.book(session_id))
 
 
 async def wants_news(person) -> None:
     await person.send("/start")
     await person.press("My library and settings")
     await person.press("News: turn on")
-
-
-async def person_id(services, telegram_id: int) -> int:
-    return (await services.people.by_telegram(telegram_id)).id
 
 
 async def write_and_send(staff, message: str = MESSAGE):

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from bot.demo import seed_demo
-from tests.world import DEREHAM, build_world
-
-
-@pytest.fixture
-async def world(services, clock):  # type: ignore[no-untyped-def]
-    return await build_world(services.db, clock())
+from tests.world import DEREHAM
 
 
 async def registered(people, user_id: int, name: str, area: str | None, library: str | None):

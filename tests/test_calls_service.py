@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -10,19 +10,13 @@ from sqlalchemy import select
 from bot.db.models import CallBooking, CallOffer, OutboxMessage, Person
 from bot.services.calls import Accepted
 from bot.services.views import WindowView
+from tests.world import approved_volunteer
 
 PHONE = "01603 774774"
 
 
 async def person(services, telegram_id: int, name: str) -> int:
     return (await services.people.consent(telegram_id, name)).id
-
-
-async def approved_volunteer(services, telegram_id, name, windows, calls=3, interests=()):
-    person_id = await person(services, telegram_id, name)
-    view = await services.volunteers.register(person_id, windows, calls, list(interests))
-    await services.volunteers.approve(9001, view.id, date(2026, 6, 1))
-    return view.id
 
 
 @pytest.fixture

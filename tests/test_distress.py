@@ -10,7 +10,7 @@ from bot.db.models import OutboxMessage, Person
 from bot.services.distress import parse_phrases, phrases, signals_distress
 from bot.services.places import fold
 from tests.conftest import STAFF_ID
-from tests.world import build_world, count
+from tests.world import count, resident
 
 SAMARITANS = "Samaritans, free, day or night: 116 123"
 
@@ -82,20 +82,6 @@ def test_the_file_format():
 # ---------------------------------------------------------------------------------------------
 # In conversation
 # ---------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def world(services, clock):  # type: ignore[no-untyped-def]
-    return await build_world(services.db, clock())
-
-
-async def resident(people, user_id: int, name: str):  # type: ignore[no-untyped-def]
-    person = people(user_id, name)
-    await person.send("/start")
-    await person.press("Yes, that's fine")
-    await person.press("Skip this")
-    await person.press("Both")
-    return person
 
 
 async def test_a_resident_is_shown_where_to_get_help(world, people, services):

@@ -9,32 +9,12 @@ from datetime import date, time
 import pytest
 from sqlalchemy import select
 
-from bot import actions
 from bot.db.models import Follow, OutboxMessage, Person
 from bot.services.staff_sessions import SessionPlan
 from tests.conftest import STAFF_ID
-from tests.world import build_world, count, snapshot
+from tests.world import count, open_session, person_id, resident, snapshot
 
 EXPIRED = "Sorry, that button no longer works."
-
-
-@pytest.fixture
-async def world(services, clock):  # type: ignore[no-untyped-def]
-    return await build_world(services.db, clock())
-
-
-async def resident(people, user_id: int, name: str):
-    person = people(user_id, name)
-    await person.send("/start")
-    await person.press("Yes, that's fine")
-    await person.press("Skip this")
-    await person.press("Both")
-    return person
-
-
-async def open_session(person, session_id: int):
-    [shown] = await person.press_data(actions.Browse("0", "a", "a").show(session_id))
-    return shown
 
 
 async def following(person):
@@ -42,10 +22,6 @@ async def following(person):
     await person.press("My library and settings")
     [shown] = await person.press("What I follow")
     return shown
-
-
-async def person_id(services, telegram_id: int) -> int:
-    return (await services.people.by_telegram(telegram_id)).id
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,16 +17,16 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from bot.config import Config
 from bot.core import build_services
 from bot.db.database import Database
-from bot.db.models import Base, Booking, LibrarySession, Person
+from bot.db.models import Booking, LibrarySession, Person
 from bot.telegram.application import build_application
 from bot.telegram.local_api import LocalBotApi
 from bot.telegram.local_chat import LocalUser
-from tests.conftest import STAFF_ID, FakeClock
+from tests.conftest import STAFF_ID, FakeClock, emptied
 from tests.world import build_world
 
 READER_PHONE = "01362 698421"
@@ -135,12 +135,7 @@ async def fresh_database(url: str, template: Path | None) -> Database:
     if template is not None:
         path = Path(url.removeprefix("sqlite+aiosqlite:///"))
         shutil.copy(template, path)
-    database = Database(url)
-    if not database.is_sqlite:
-        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
-        async with database.transaction() as session:
-            await session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    return database
+    return await emptied(Database(url))
 
 
 async def act(run: Run, who: int, action: tuple[str, object]) -> list[object]:

@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 from bot.db.models import Person
-from tests.world import DEREHAM, build_world, count
-
-
-@pytest.fixture
-async def world(services, clock):  # type: ignore[no-untyped-def]
-    return await build_world(services.db, clock())
+from tests.world import DEREHAM, count
 
 
 async def test_start_asks_consent_and_keeps_nothing_before_yes(world, people, services):

@@ -33,9 +33,17 @@ from bot.db.models import (
     Volunteer,
 )
 from bot.services.views import WindowView
-from bot.telegram.local_api import Shown
 from tests.conftest import STAFF_ID
-from tests.world import build_world, count, snapshot
+from tests.world import (
+    approved_volunteer,
+    book,
+    count,
+    deliver_everything,
+    person_id,
+    resident,
+    rows,
+    snapshot,
+)
 
 ZEBEDEE_ID = 7391204586  # a Telegram id that cannot turn up by chance
 OLIVE_ID, SAM_ID, ANN_ID, BOB_ID = 3001, 2001, 4001, 4002
@@ -46,49 +54,6 @@ TUE_CALL = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # Tue 1 Dec, 10am (Zebedee 
 THU_CALL = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)  # Thu 26 Nov, 2pm (Sam calls Mabel)
 AFTER_WED_CALL = datetime(2026, 11, 25, 16, 0, tzinfo=UTC)
 CONFIRM = "Yes, delete everything"
-
-
-@pytest.fixture
-async def world(services, clock):  # type: ignore[no-untyped-def]
-    return await build_world(services.db, clock())
-
-
-async def resident(people: Any, user_id: int, name: str):  # type: ignore[no-untyped-def]
-    person = people(user_id, name)
-    await person.send("/start")
-    await person.press("Yes, that's fine")
-    await person.press("Skip this")
-    await person.press("Both")
-    return person
-
-
-async def book(person: Any, session_id: int) -> Shown:
-    from bot import actions
-
-    await person.press_data(actions.Browse("0", "a", "a").show(session_id))
-    [shown] = await person.press_data(actions.book(session_id))
-    return shown
-
-
-async def person_id(services: Any, telegram_id: int) -> int:
-    view = await services.people.by_telegram(telegram_id)
-    assert view is not None
-    return int(view.id)
-
-
-async def approved_volunteer(services, telegram_id, name, windows):  # type: ignore[no-untyped-def]
-    pid = (await services.people.consent(telegram_id, name)).id
-    view = await services.volunteers.register(pid, windows, 3, ["stories"])
-    await services.volunteers.approve(STAFF_ID, view.id, date(2026, 6, 1))
-    return view.id
-
-
-async def rows(services, model, **where):  # type: ignore[no-untyped-def]
-    async with services.db.transaction() as session:
-        stmt = select(model)
-        for column, value in where.items():
-            stmt = stmt.where(getattr(model, column) == value)
-        return list(await session.scalars(stmt))
 
 
 async def accept_offers(services) -> None:  # type: ignore[no-untyped-def]
@@ -104,15 +69,6 @@ async def accept_offers(services) -> None:  # type: ignore[no-untyped-def]
     for offer_id, pid in offers:
         accepted = await services.calls.answer(pid, offer_id, accept=True)
         assert not isinstance(accepted, str), accepted
-
-
-async def deliver_everything(dispatcher, clock) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(30):
-        report = await dispatcher.sweep()
-        if not report.deferred:
-            return
-        clock.advance(1.5)
-    raise AssertionError("the outbox never emptied")
 
 
 async def scan(services, needles: list[str]) -> list[str]:  # type: ignore[no-untyped-def]
@@ -211,9 +167,14 @@ async def story(world, people, services, clock, dispatcher):  # type: ignore[no-
 
     # Reading Friends: Zebedee volunteers (Tue and Wed); Sam takes Thursdays.
     await approved_volunteer(
-        services, ZEBEDEE_ID, "Zebedee", [WindowView(1, 600, 720), WindowView(2, 840, 900)]
+        services,
+        ZEBEDEE_ID,
+        "Zebedee",
+        [WindowView(1, 600, 720), WindowView(2, 840, 900)],
+        3,
+        ["stories"],
     )
-    await approved_volunteer(services, SAM_ID, "Sam", [WindowView(3, 840, 900)])
+    await approved_volunteer(services, SAM_ID, "Sam", [WindowView(3, 840, 900)], 3, ["stories"])
     edna = await services.readers.register(
         first_name="Edna",
         phone=EDNA_PHONE,
@@ -477,7 +438,7 @@ async def test_forget_me_from_the_privacy_buttons(world, people, services):
 async def test_staff_erase_a_reader_without_telegram(
     world, people, services, dispatcher, clock, api
 ):
-    await approved_volunteer(services, SAM_ID, "Sam", [WindowView(3, 840, 900)])
+    await approved_volunteer(services, SAM_ID, "Sam", [WindowView(3, 840, 900)], 3, ["stories"])
     reader = await services.readers.register(
         first_name="Winifred",
         phone=MABEL_PHONE,

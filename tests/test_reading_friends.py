@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -31,7 +31,7 @@ from bot.db.models import (
 from bot.services.views import WindowView
 from bot.telegram.local_api import Shown
 from tests.conftest import STAFF_ID
-from tests.world import count, snapshot
+from tests.world import approved_volunteer, count, deliver_everything, resident, rows, snapshot
 
 # Two valid UK numbers that appear nowhere else, as typed and as their bare digits.
 MY_PHONE, MY_DIGITS = "07400 123456", "7400123456"
@@ -46,34 +46,10 @@ CRASHED = "something went wrong"
 SAM_ID = 2001
 
 
-async def resident(people: Any, user_id: int, name: str):  # type: ignore[no-untyped-def]
-    person = people(user_id, name)
-    await person.send("/start")
-    await person.press("Yes, that's fine")
-    await person.press("Skip this")
-    await person.press("Both")
-    return person
-
-
-async def approved_volunteer(services, telegram_id, name, windows, calls=3, interests=()):  # type: ignore[no-untyped-def]
-    person_id = (await services.people.consent(telegram_id, name)).id
-    view = await services.volunteers.register(person_id, windows, calls, list(interests))
-    await services.volunteers.approve(STAFF_ID, view.id, date(2026, 6, 1))
-    return view.id
-
-
 @pytest.fixture
 async def sam(services):  # type: ignore[no-untyped-def]
     windows = [WindowView(1, 600, 720), WindowView(2, 840, 900)]
     return await approved_volunteer(services, SAM_ID, "Sam", windows, 3, ["stories"])
-
-
-async def rows(services, model, **where):  # type: ignore[no-untyped-def]
-    async with services.db.transaction() as session:
-        stmt = select(model).order_by(model.id if hasattr(model, "id") else model.telegram_id)
-        for column, value in where.items():
-            stmt = stmt.where(getattr(model, column) == value)
-        return list(await session.scalars(stmt))
 
 
 async def everything(services) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -92,16 +68,6 @@ async def nothing_changes(services: Any) -> AsyncIterator[None]:
     before = await everything(services)
     yield
     assert await everything(services) == before, "bad input changed the database"
-
-
-async def deliver_everything(dispatcher, clock) -> None:  # type: ignore[no-untyped-def]
-    """Sweep the outbox until nothing is held back by the one-a-second limit per chat."""
-    for _ in range(20):
-        report = await dispatcher.sweep()
-        if not report.deferred:
-            return
-        clock.advance(1.5)
-    raise AssertionError("the outbox never emptied")
 
 
 def kind(replies: list[Shown]) -> Shown:

@@ -19,31 +19,11 @@ from bot.delivery.dispatcher import EXPIRED
 from bot.services.reminders import describe_offsets, reminder_time
 from bot.services.staff_sessions import SessionPlan
 from tests.conftest import STAFF_ID
-from tests.world import build_world, snapshot
+from tests.world import book, resident, snapshot
 
 LONDON = ZoneInfo("Europe/London")
 HOUR = 3600
 NO_SUCH_BOOKING = "Sorry, I can't find that booking."
-
-
-@pytest.fixture
-async def world(services, clock):  # type: ignore[no-untyped-def]
-    return await build_world(services.db, clock())
-
-
-async def resident(people, user_id: int, name: str):
-    person = people(user_id, name)
-    await person.send("/start")
-    await person.press("Yes, that's fine")
-    await person.press("Skip this")
-    await person.press("Both")
-    return person
-
-
-async def book(person, session_id: int):
-    await person.press_data(actions.Browse("0", "a", "a").show(session_id))
-    [shown] = await person.press_data(actions.book(session_id))
-    return shown
 
 
 async def reminders(services, chat_id: int | None = None, status: str | None = None):

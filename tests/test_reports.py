@@ -48,7 +48,7 @@ from bot.services.reports import (
 )
 from handlers.reports import months_back, period
 from tests.conftest import STAFF_ID
-from tests.world import build_world, snapshot
+from tests.world import build_world, resident, snapshot
 
 LONDON = ZoneInfo("Europe/London")
 NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
@@ -579,15 +579,6 @@ def test_the_command_line_refuses_bad_dates_in_one_line(tmp_path, args, message)
 # ---------------------------------------------------------------------------------------------
 # In the bot
 # ---------------------------------------------------------------------------------------------
-
-
-async def resident(people, user_id: int, name: str):  # type: ignore[no-untyped-def]
-    person = people(user_id, name)
-    await person.send("/start")
-    await person.press("Yes, that's fine")
-    await person.press("Skip this")
-    await person.press("Both")
-    return person
 
 
 async def test_staff_get_the_summary_and_the_chart(people, services, clock, api):

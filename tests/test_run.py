@@ -168,6 +168,8 @@ def test_run_polls_sets_the_command_menu_and_answers(telegram, tmp_path):
         "start",
         "sessions",
         "mybookings",
+        "readingfriends",
+        "volunteer",
         "help",
         "privacy",
         "mydata",

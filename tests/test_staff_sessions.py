@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 
 import pytest
-from sqlalchemy import select
 
 from bot import actions
 from bot import staff_actions as sa
@@ -17,7 +16,7 @@ from bot.db.models import Booking, LibrarySession, OutboxMessage, SessionSeries
 from bot.services.staff_sessions import SessionPlan
 from bot.telegram.local_api import Shown
 from tests.conftest import STAFF_ID
-from tests.world import build_world, count, snapshot
+from tests.world import build_world, count, resident, rows, snapshot
 
 REFUSAL = "Sorry, that's only for library staff."
 EXPIRED = "Sorry, that button no longer works."
@@ -34,20 +33,6 @@ STAFF_MENU = [
 LONDON = "Europe/London"
 
 
-@pytest.fixture
-async def world(services, clock):  # type: ignore[no-untyped-def]
-    return await build_world(services.db, clock())
-
-
-async def resident(people, user_id: int, name: str):  # type: ignore[no-untyped-def]
-    person = people(user_id, name)
-    await person.send("/start")
-    await person.press("Yes, that's fine")
-    await person.press("Skip this")
-    await person.press("Both")
-    return person
-
-
 async def book(person, session_id: int) -> Shown:  # type: ignore[no-untyped-def]
     [shown] = await person.press_data(actions.book(session_id))
     return shown
@@ -62,14 +47,6 @@ async def open_session(staff, session_id: int) -> Shown:  # type: ignore[no-unty
     await staff.send("/staff")
     [shown] = await staff.press_data(sa.session(session_id))
     return shown
-
-
-async def rows(db, model, **where):  # type: ignore[no-untyped-def]
-    async with db.transaction() as session:
-        stmt = select(model).order_by(model.id)
-        for column, value in where.items():
-            stmt = stmt.where(getattr(model, column) == value)
-        return list(await session.scalars(stmt))
 
 
 async def pending_reminders(db, booking_id: int) -> list[datetime]:  # type: ignore[no-untyped-def]

@@ -21,6 +21,7 @@ from bot import volunteer_actions as va
 from bot.db.models import CallBooking, CallOffer, OutboxMessage, Person, Volunteer
 from bot.telegram.local_api import Shown
 from tests.conftest import STAFF_ID
+from tests.world import rows
 
 PHONE = "01603 774774"
 PHONE_DIGITS = "1603774774"
@@ -41,14 +42,6 @@ NEXT_CALL = CALL + timedelta(days=7)
 def shows_phone(text: str) -> bool:
     """The reader's number in any format: 01603 774774, 01603774774, +44 1603 774774..."""
     return PHONE_DIGITS in re.sub(r"[\s\-().]", "", text)
-
-
-async def rows(db, model, **where):  # type: ignore[no-untyped-def]
-    async with db.transaction() as session:
-        stmt = select(model).order_by(model.id)
-        for column, value in where.items():
-            stmt = stmt.where(getattr(model, column) == value)
-        return list(await session.scalars(stmt))
 
 
 @pytest.fixture(autouse=True)

@@ -1,12 +1,16 @@
-"""A small Norfolk for tests: three libraries, three activities, sessions placed on purpose."""
+"""A small Norfolk for tests: three libraries, three activities, sessions placed on purpose;
+and the people in it: residents signing up and booking, volunteers, what the database holds."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
+from bot import actions
 from bot.db.database import Database
 from bot.db.models import Activity, Booking, Library, LibrarySession, OutboxMessage, Person
 
@@ -120,3 +124,70 @@ async def snapshot(db: Database) -> dict[str, list[tuple[object, ...]]]:
             ]
             for model in (Person, Booking, LibrarySession, OutboxMessage)
         }
+
+
+async def rows(source: Any, model: type, **where: object) -> list[Any]:
+    """The model's rows (from a Database, or Services' database) where column == value, in id
+    order."""
+    db = getattr(source, "db", source)
+    async with db.transaction() as session:
+        order = model.id if hasattr(model, "id") else model.telegram_id  # type: ignore[attr-defined]
+        stmt = select(model).order_by(order)
+        for column, value in where.items():
+            stmt = stmt.where(getattr(model, column) == value)
+        return list(await session.scalars(stmt))
+
+
+async def resident(people: Any, user_id: int, name: str) -> Any:
+    """Someone who has agreed to the notice, skipped the home library and takes both kinds."""
+    person = people(user_id, name)
+    await person.send("/start")
+    await person.press("Yes, that's fine")
+    await person.press("Skip this")
+    await person.press("Both")
+    return person
+
+
+async def open_session(person: Any, session_id: int) -> Any:
+    """Open a session's details as if tapped from a list."""
+    [shown] = await person.press_data(actions.Browse("0", "a", "a").show(session_id))
+    return shown
+
+
+async def book(person: Any, session_id: int) -> Any:
+    """Open a session and book it: what the person is shown."""
+    await open_session(person, session_id)
+    [shown] = await person.press_data(actions.book(session_id))
+    return shown
+
+
+async def person_id(services: Any, telegram_id: int) -> int:
+    view = await services.people.by_telegram(telegram_id)
+    assert view is not None
+    return int(view.id)
+
+
+async def approved_volunteer(
+    services: Any,
+    telegram_id: int,
+    name: str,
+    windows: list[Any],
+    calls: int = 3,
+    interests: Iterable[str] = (),
+) -> int:
+    """A volunteer signed up with these times and approved by staff (checks in June 2026)."""
+    person = (await services.people.consent(telegram_id, name)).id
+    view = await services.volunteers.register(person, windows, calls, list(interests))
+    staff = services.config.staff.telegram_ids[0]
+    await services.volunteers.approve(staff, view.id, date(2026, 6, 1))
+    return int(view.id)
+
+
+async def deliver_everything(dispatcher: Any, clock: Any) -> None:
+    """Sweep the outbox until nothing is held back by the one-a-second limit per chat."""
+    for _ in range(30):
+        report = await dispatcher.sweep()
+        if not report.deferred:
+            return
+        clock.advance(1.5)
+    raise AssertionError("the outbox never emptied")

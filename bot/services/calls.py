@@ -26,15 +26,14 @@ from bot.db.models import (
     OutboxMessage,
     Person,
     Reader,
-    Volunteer,
 )
 from bot.services.matching import OpenCall, match
 from bot.services.outbox import enqueue
 from bot.services.phones import PhoneVault, readable, sealed_mark
 from bot.services.readers import INTERESTS, volunteer_person
 from bot.services.staff_alerts import alert_staff
-from bot.services.views import Button
-from bot.services.volunteers import Volunteers
+from bot.services.views import Button, Keyboard
+from bot.services.volunteers import Volunteers, volunteer_of
 
 PHONE_WINDOW = timedelta(hours=24)
 NOTE_LIMIT = 1000
@@ -72,6 +71,37 @@ class VolunteerCall:
 
 def interests_text(codes: list[str]) -> str:
     return ", ".join(INTERESTS.get(code, code) for code in codes) or "anything"
+
+
+def log_keyboard(call_id: int, name: str) -> Keyboard:
+    """How did the call with `name` go? The volunteer's three answers."""
+    return [
+        [Button("It went well", actions.log_call(call_id, "d"))],
+        [Button("No answer", actions.log_call(call_id, "n"))],
+        [Button(f"I'm worried about {name}", actions.log_call(call_id, "w"))],
+    ]
+
+
+def remind(
+    session: AsyncSession,
+    person: Person,
+    call: CallBooking,
+    at: datetime,
+    now: datetime,
+    text: str,
+) -> None:
+    """A reminder of a call, sent at `at` if that is still to come; it lapses at the call."""
+    if at > now:
+        enqueue(
+            session,
+            person,
+            kind="call_reminder",
+            now=now,
+            not_before=at,
+            expires_at=call.starts_at,
+            call_id=call.id,
+            text=text,
+        )
 
 
 class CallDesk:
@@ -265,9 +295,7 @@ class CallDesk:
         now = self._clock()
         async with self._db.transaction() as session:
             offer = await session.get(CallOffer, offer_id, with_for_update=True)
-            volunteer = await session.scalar(
-                select(Volunteer).where(Volunteer.person_id == person_id)
-            )
+            volunteer = await volunteer_of(session, person_id)
             if offer is None or volunteer is None or offer.volunteer_id != volunteer.id:
                 return "gone"
             if offer.status != "pending" or offer.expires_at <= now:
@@ -325,19 +353,15 @@ class CallDesk:
                 text=f"Good news: {volunteer.first_name}, a Reading Friends volunteer, will "
                 f"phone {reader.first_name} on {when}.",
             )
-            before = call.starts_at - timedelta(days=1)
-            if before > now:
-                enqueue(
-                    session,
-                    contact,
-                    kind="call_reminder",
-                    now=now,
-                    not_before=before,
-                    expires_at=call.starts_at,
-                    call_id=call.id,
-                    text=f"A reminder: {volunteer.first_name} will phone {reader.first_name} "
-                    f"tomorrow, {when}.",
-                )
+            remind(
+                session,
+                contact,
+                call,
+                call.starts_at - timedelta(days=1),
+                now,
+                f"A reminder: {volunteer.first_name} will phone {reader.first_name} "
+                f"tomorrow, {when}.",
+            )
         elif reader.registered_by_staff:
             alert_staff(
                 session,
@@ -347,19 +371,15 @@ class CallDesk:
                 now,
                 kind="call_confirmed",
             )
-        reminder_at = call.starts_at - timedelta(hours=1)
-        if reminder_at > now:
-            enqueue(
-                session,
-                volunteer,
-                kind="call_reminder",
-                now=now,
-                not_before=reminder_at,
-                expires_at=call.starts_at,
-                call_id=call.id,
-                text=f"A reminder: your Reading Friends call with {reader.first_name} is at "
-                f"{when}. Their number is {sealed_mark(reader.phone_encrypted)}.",
-            )
+        remind(
+            session,
+            volunteer,
+            call,
+            call.starts_at - timedelta(hours=1),
+            now,
+            f"A reminder: your Reading Friends call with {reader.first_name} is at "
+            f"{when}. Their number is {sealed_mark(reader.phone_encrypted)}.",
+        )
         enqueue(
             session,
             volunteer,
@@ -369,11 +389,7 @@ class CallDesk:
             + timedelta(minutes=self._config.reading_friends.call_minutes),
             call_id=call.id,
             text=f"How did your call with {reader.first_name} go?",
-            keyboard=[
-                [Button("It went well", actions.log_call(call.id, "d"))],
-                [Button("No answer", actions.log_call(call.id, "n"))],
-                [Button(f"I'm worried about {reader.first_name}", actions.log_call(call.id, "w"))],
-            ],
+            keyboard=log_keyboard(call.id, reader.first_name),
         )
 
     # after the call
@@ -385,9 +401,7 @@ class CallDesk:
         now = self._clock()
         async with self._db.transaction() as session:
             call = await session.get(CallBooking, call_id, with_for_update=True)
-            volunteer = await session.scalar(
-                select(Volunteer).where(Volunteer.person_id == person_id)
-            )
+            volunteer = await volunteer_of(session, person_id)
             if call is None or volunteer is None or call.volunteer_id != volunteer.id:
                 return None
             if call.status != "confirmed" or call.starts_at > now or call.logged_at is not None:
@@ -478,9 +492,7 @@ class CallDesk:
         """The volunteer's confirmed calls still open, the number shown only in its window."""
         now = self._clock()
         async with self._db.transaction() as session:
-            volunteer = await session.scalar(
-                select(Volunteer).where(Volunteer.person_id == person_id)
-            )
+            volunteer = await volunteer_of(session, person_id)
             if volunteer is None:
                 return []
             rows = await session.execute(

@@ -75,6 +75,26 @@ async def session_views(
     ]
 
 
+async def session_page(
+    session: AsyncSession,
+    stmt: Select[tuple[LibrarySession]],
+    page: int,
+    size: int,
+    distances: Mapping[int, float] | None = None,
+) -> Page[SessionView]:
+    """One page of the sessions `stmt` selects, soonest first (a page past the end: the last)."""
+    total = await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    page = min(max(page, 0), max(0, (total - 1) // size))
+    rows = await session.scalars(
+        with_details(stmt)
+        .order_by(LibrarySession.starts_at, LibrarySession.id)
+        .offset(page * size)
+        .limit(size)
+    )
+    items = await session_views(session, rows, distances)
+    return Page(items=items, number=page, total=total, size=size)
+
+
 class Catalogue:
     """Finding sessions; nothing here changes anything."""
 
@@ -133,13 +153,4 @@ class Catalogue:
         elif library_ids is not None:
             stmt = stmt.where(LibrarySession.library_id.in_(library_ids))
         async with self._db.transaction() as session:
-            total = await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-            page = min(max(page, 0), max(0, (total - 1) // size))
-            rows = await session.scalars(
-                with_details(stmt)
-                .order_by(LibrarySession.starts_at, LibrarySession.id)
-                .offset(page * size)
-                .limit(size)
-            )
-            items = await session_views(session, rows, distances)
-        return Page(items=items, number=page, total=total, size=size)
+            return await session_page(session, stmt, page, size, distances)

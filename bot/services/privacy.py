@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.clock import Clock, format_time, format_when
+from bot.clock import Clock, format_day, format_time, format_when
 from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import (
@@ -46,7 +46,7 @@ from bot.services.readers import INTERESTS, UPCOMING, reader_view, volunteer_per
 from bot.services.reminders import Reminders, describe_offsets
 from bot.services.staff_alerts import alert_staff
 from bot.services.views import ReaderView, WindowView
-from bot.services.volunteers import window_text
+from bot.services.volunteers import volunteer_of, window_text
 
 # The audit trail's "who" when people erase themselves: no staff member, and no identifier.
 SELF_SERVICE = -1
@@ -91,7 +91,7 @@ class RetentionReport:
 def dated(moment: datetime, tz: ZoneInfo) -> str:
     """'Tue 24 Nov 2026, 9am': the document may span years, so it gives them."""
     local = moment.astimezone(tz)
-    return f"{local:%a} {local.day} {local:%b} {local.year}, {format_time(local)}"
+    return f"{format_day(local)} {local.year}, {format_time(local)}"
 
 
 def _names_pattern(name: str) -> re.Pattern[str] | None:
@@ -261,7 +261,7 @@ class Privacy:
 
     async def _volunteer_part(self, session: AsyncSession, person_id: int) -> list[str]:
         tz = self._config.tz
-        volunteer = await session.scalar(select(Volunteer).where(Volunteer.person_id == person_id))
+        volunteer = await volunteer_of(session, person_id)
         if volunteer is None:
             return []
         windows = [
@@ -358,9 +358,7 @@ class Privacy:
             ):
                 names.append(reader.first_name)
                 await self._erase_reader(session, reader, now)
-            volunteer = await session.scalar(
-                select(Volunteer).where(Volunteer.person_id == person_id)
-            )
+            volunteer = await volunteer_of(session, person_id)
             if volunteer is not None:
                 await self._remove_volunteer(session, volunteer, now)
             await session.execute(delete(Person).where(Person.id == person_id))

@@ -53,7 +53,7 @@ from sqlalchemy import Select, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.clock import Clock, format_when, local_midnight
+from bot.clock import Clock, format_day, format_when, local_midnight
 from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Activity, Booking, CallBooking, Library, LibrarySession
@@ -442,7 +442,7 @@ def weekly_participation(report: Report) -> list[WeekFigures]:
 
 def day_label(day: date) -> str:
     """'Sun 1 Nov 2026'."""
-    return f"{day:%a} {day.day} {day:%b} {day.year}"
+    return f"{format_day(day)} {day.year}"
 
 
 def _plural(count: int, one: str, many: str | None = None) -> str:

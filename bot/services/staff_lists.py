@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.clock import Clock
 from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import LibrarySession
-from bot.services.catalogue import session_views, with_details
+from bot.services.catalogue import session_page, session_views, with_details
 from bot.services.views import Page, SessionView
 
 RECENT = timedelta(hours=24)
@@ -41,16 +41,7 @@ class StaffLists:
                 LibrarySession.library_id == library_id, LibrarySession.online.is_(False)
             )
         async with self._db.transaction() as session:
-            total = await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-            page = min(max(page, 0), max(0, (total - 1) // size))
-            rows = await session.scalars(
-                with_details(stmt)
-                .order_by(LibrarySession.starts_at, LibrarySession.id)
-                .offset(page * size)
-                .limit(size)
-            )
-            items = await session_views(session, rows)
-        return Page(items=items, number=page, total=total, size=size)
+            return await session_page(session, stmt, page, size)
 
     async def weekly(self, session_ids: Iterable[int]) -> set[int]:
         """Which of these sessions are sittings of a weekly session."""

@@ -56,6 +56,23 @@ def check_windows(windows: list[WindowView]) -> None:
             raise ValueError("a window must start before it ends, within one day")
 
 
+async def volunteer_of(session: AsyncSession, person_id: int) -> Volunteer | None:
+    """The person's volunteer row, if they have signed up."""
+    return await session.scalar(select(Volunteer).where(Volunteer.person_id == person_id))
+
+
+def add_windows(session: AsyncSession, volunteer_id: int, windows: list[WindowView]) -> None:
+    session.add_all(
+        AvailabilityWindow(
+            volunteer_id=volunteer_id,
+            weekday=w.weekday,
+            start_minute=w.start_minute,
+            end_minute=w.end_minute,
+        )
+        for w in windows
+    )
+
+
 class Volunteers:
     def __init__(self, db: Database, config: Config, clock: Clock) -> None:
         self._db = db
@@ -114,15 +131,7 @@ class Volunteers:
             )
             session.add(row)
             await session.flush()
-            session.add_all(
-                AvailabilityWindow(
-                    volunteer_id=row.id,
-                    weekday=w.weekday,
-                    start_minute=w.start_minute,
-                    end_minute=w.end_minute,
-                )
-                for w in windows
-            )
+            add_windows(session, row.id, windows)
             await session.flush()
             view = await self._load(session, row)
             times = "; ".join(window_text(w) for w in view.windows) or "no times yet"
@@ -204,15 +213,7 @@ class Volunteers:
             await session.execute(
                 delete(AvailabilityWindow).where(AvailabilityWindow.volunteer_id == row.id)
             )
-            session.add_all(
-                AvailabilityWindow(
-                    volunteer_id=row.id,
-                    weekday=w.weekday,
-                    start_minute=w.start_minute,
-                    end_minute=w.end_minute,
-                )
-                for w in windows
-            )
+            add_windows(session, row.id, windows)
             await session.flush()
             return await self._load(session, row)
 
