@@ -80,7 +80,7 @@ class DeliveryConfig:
     per_chat_per_second: float = 1.0
     poll_seconds: float = 1.0
     max_attempts: int = 5
-    batch_size: int = 200
+    batch_size: int = 1000
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from bot.delivery.sender import Blocked, PermanentFailure, RetryLater, Sender, T
 from bot.services.outbox import keyboard_from_json
 
 LEASE = timedelta(seconds=60)
-RECORD_EVERY = 200
+RECORD_EVERY = 500
 RECORD_SECONDS = 0.25
 IN_FLIGHT = 8
 UNREACHABLE = "unreachable: the person has blocked the bot"
@@ -154,8 +154,8 @@ class Dispatcher:
             task = asyncio.create_task(self._send(message, results, report))
             flying.add(task)
             task.add_done_callback(lambda done: (flying.discard(done), slots.release()))
-            await asyncio.sleep(0)  # let the send begin now, not after our bookkeeping
             if len(results) >= RECORD_EVERY or self._monotonic() - last_record > RECORD_SECONDS:
+                await asyncio.sleep(0)  # let the send begin now, not after our bookkeeping
                 await self._record(results.take())
                 last_record = self._monotonic()
         if flying:
