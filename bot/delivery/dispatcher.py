@@ -127,6 +127,8 @@ class Dispatcher:
         if pause > 0:  # wait out a 429 before claiming, so no lease runs out meanwhile
             await self._sleep(pause)
         claimed = await self._claim()
+        ids = [message.id for message in claimed]
+        lease_end = self._clock() + LEASE
         results = _Results()
         slots = asyncio.Semaphore(IN_FLIGHT)
         flying: set[asyncio.Task[None]] = set()
@@ -156,7 +158,9 @@ class Dispatcher:
             task.add_done_callback(lambda done: (flying.discard(done), slots.release()))
             if len(results) >= RECORD_EVERY or self._monotonic() - last_record > RECORD_SECONDS:
                 await asyncio.sleep(0)  # let the send begin now, not after our bookkeeping
-                await self._record(results.take())
+                renew = lease_end - self._clock() < LEASE / 2
+                await self._record(results.take(), renew=ids if renew else [])
+                lease_end = self._clock() + LEASE if renew else lease_end
                 last_record = self._monotonic()
         if flying:
             await asyncio.gather(*flying)
@@ -266,9 +270,12 @@ class Dispatcher:
     def _release(results: _Results, message: _Claimed) -> None:
         results.updates.append({"id": message.id, "claimed_until": None})
 
-    async def _record(self, results: _Results) -> None:
-        """Write outcomes in one transaction; a blocked chat's other waiting rows fail too."""
-        if not len(results) and not results.new_blocked:
+    async def _record(self, results: _Results, renew: list[int] | None = None) -> None:
+        """Write outcomes in one transaction; a blocked chat's other waiting rows fail too.
+
+        `renew`: this sweep's claimed rows, whose lease is extended while a long batch is still
+        being sent (so no other process takes rows this one still holds)."""
+        if not len(results) and not results.new_blocked and not renew:
             return
         now = self._clock()
         async with self._db.transaction() as session:
@@ -285,6 +292,16 @@ class Dispatcher:
                 )
             for values in _group_by_keys(results.updates):
                 await session.execute(update(OutboxMessage), values)
+            if renew:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(
+                        OutboxMessage.id.in_(renew),
+                        OutboxMessage.status == "pending",
+                        OutboxMessage.claimed_until.is_not(None),
+                    )
+                    .values(claimed_until=now + LEASE)
+                )
             if results.new_blocked:
                 chats = list(results.new_blocked)
                 await session.execute(
