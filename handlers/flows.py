@@ -17,7 +17,8 @@ from handlers import (
     follows,
     help,
     privacy,
-    reading_friends,
+    readers_home,
+    readers_register,
     reminders,
     reports,
     sessions,
@@ -26,7 +27,9 @@ from handlers import (
     staff_new_session,
     staff_session_admin,
     start,
-    volunteering,
+    volunteer_approval,
+    volunteer_calls,
+    volunteer_home,
 )
 
 Callback = Callable[[Any, Any], Awaitable[None]]
@@ -45,8 +48,11 @@ FLOWS: list[ModuleType] = [
     staff_session_admin,
     staff_attendance,
     reports,
-    volunteering,
-    reading_friends,
+    volunteer_home,
+    volunteer_calls,
+    volunteer_approval,
+    readers_home,
+    readers_register,
 ]
 
 

@@ -17,10 +17,11 @@ from handlers.distress import signpost
 from handlers.flows import typed_routes
 from handlers.help import cancel_command, help_command, privacy_command
 from handlers.places import typed_place
-from handlers.reading_friends import reading_friends_command
+from handlers.readers_home import reading_friends_command
 from handlers.sessions import browse, sessions_command
 from handlers.start import ask_home
-from handlers.volunteering import CONCERN_FLOW, volunteer_command
+from handlers.volunteer_calls import CONCERN_FLOW
+from handlers.volunteer_home import volunteer_command
 
 READ_LIMIT = 200
 
