@@ -26,11 +26,7 @@ import cProfile
 import dataclasses
 import pstats
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,6 +37,7 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import func, select  # noqa: E402
 
+from bench.scratch import scratch_database  # noqa: E402
 from bot.config import Config, DatabaseConfig  # noqa: E402
 from bot.core import Services, build_services  # noqa: E402
 from bot.db.database import Database  # noqa: E402
@@ -53,48 +50,6 @@ from bot.telegram.local_api import LocalBotApi  # noqa: E402
 UNLIMITED = 1e9
 THROUGHPUT_TARGET = 0.8
 PACE_TARGET = 0.97
-
-
-# databases -------------------------------------------------------------
-
-
-@asynccontextmanager
-async def scratch_database(server_url: str | None) -> AsyncIterator[str]:
-    """A fresh, migrated database: a SQLite file in a temporary folder, or a new PostgreSQL
-    database on `server_url`'s server (dropped afterwards)."""
-    if server_url is None:
-        with tempfile.TemporaryDirectory(prefix="cuppa-bench-") as folder:
-            url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-            await migrate(url)
-            yield url
-        return
-    import asyncpg
-
-    admin = server_url.replace("postgresql+asyncpg://", "postgresql://")
-    name = f"cuppa_bench_{uuid.uuid4().hex[:10]}"
-    connection = await asyncpg.connect(admin)
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    url = server_url.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        await migrate(url)
-        yield url
-    finally:
-        connection = await asyncpg.connect(admin)
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await connection.close()
-
-
-async def migrate(url: str) -> None:
-    db = Database(url)
-    try:
-        await db.upgrade()
-    finally:
-        await db.dispose()
 
 
 async def fill_outbox(db: Database, chats: list[int]) -> None:

@@ -49,12 +49,10 @@ import os
 import pstats
 import random
 import sys
-import tempfile
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import time as wall_time
@@ -69,6 +67,7 @@ from sqlalchemy import event, func, insert, select, text  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import Application, ContextTypes, MessageHandler, filters  # noqa: E402
 
+from bench.scratch import scratch_database  # noqa: E402
 from bot.clock import at_local  # noqa: E402
 from bot.config import DatabaseConfig, load_config  # noqa: E402
 from bot.core import Services, build_services  # noqa: E402
@@ -91,48 +90,6 @@ WARM_IDS = 900_000_000
 ECHO_IDS = 700_000_000
 
 log = logging.getLogger("bench.load")
-
-
-# databases -------------------------------------------------------------
-
-
-@asynccontextmanager
-async def scratch_database(server_url: str | None) -> AsyncIterator[str]:
-    """A fresh, migrated database: a SQLite file in a temporary folder, or a new PostgreSQL
-    database on `server_url`'s server (dropped afterwards)."""
-    if server_url is None:
-        with tempfile.TemporaryDirectory(prefix="cuppa-load-") as folder:
-            url = f"sqlite+aiosqlite:///{Path(folder) / 'load.db'}"
-            await migrate(url)
-            yield url
-        return
-    import asyncpg
-
-    admin = server_url.replace("postgresql+asyncpg://", "postgresql://")
-    name = f"cuppa_load_{uuid.uuid4().hex[:10]}"
-    connection = await asyncpg.connect(admin)
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    url = server_url.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        await migrate(url)
-        yield url
-    finally:
-        connection = await asyncpg.connect(admin)
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await connection.close()
-
-
-async def migrate(url: str) -> None:
-    db = Database(url)
-    try:
-        await db.upgrade()
-    finally:
-        await db.dispose()
 
 
 # the bulk fill ---------------------------------------------------------
@@ -756,7 +713,7 @@ async def main(args: argparse.Namespace) -> int:
     backend = "PostgreSQL" if args.database_url else "SQLite (temporary file)"
     print(f"load benchmark on {backend}, Python {sys.version.split()[0]}, {load_average()}")
     ok = True
-    async with scratch_database(args.database_url) as url:
+    async with scratch_database(args.database_url, "load") as url:
         services = services_for(url)
         db = services.db
         filled = await fill(db, args, services.clock(), services.config.tz)
