@@ -27,6 +27,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot.db import sqlite_in_loop
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -38,7 +40,7 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             self.engine: AsyncEngine = create_async_engine(
-                url, echo=echo, connect_args={"timeout": 30}
+                url, echo=echo, connect_args={"async_creator_fn": sqlite_in_loop.connect}
             )
             _make_sqlite_transactions_immediate(self.engine)
         else:
@@ -100,16 +102,15 @@ def _upgrade(connection: Connection, url: str) -> None:
 
 
 def _make_sqlite_transactions_immediate(engine: AsyncEngine) -> None:
-    """Follow SQLAlchemy's pysqlite recipe: we issue BEGIN ourselves, as BEGIN IMMEDIATE."""
+    """Follow SQLAlchemy's pysqlite recipe: we issue BEGIN ourselves, as BEGIN IMMEDIATE (the
+    connection is opened in autocommit mode, see `sqlite_in_loop.connect`)."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

@@ -1,0 +1,94 @@
+"""SQLite on the event loop's thread: no helper threads, and another program's lock on the file
+is waited for without stalling the bot."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sqlite3
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+
+from bot.db import sqlite_in_loop
+from bot.db.database import Database
+from bot.db.models import Library
+
+
+@pytest.fixture
+async def sqlite_db(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[tuple[Database, Path]]:
+    path = tmp_path / "cuppa.db"
+    shutil.copy(sqlite_template, path)
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    yield db, path
+    await db.dispose()
+
+
+async def add_library(db: Database, name: str) -> None:
+    async with db.transaction() as session:
+        session.add(
+            Library(
+                name=name,
+                town="Diss",
+                area="South",
+                address="Mere Street",
+                postcode="IP22 4AD",
+                latitude=52.37,
+                longitude=1.11,
+                phone="01379 643 081",
+            )
+        )
+
+
+async def libraries(db: Database) -> int:
+    async with db.transaction() as session:
+        return int(await session.scalar(select(func.count()).select_from(Library)) or 0)
+
+
+async def test_statements_run_without_helper_threads(sqlite_db):
+    db, _ = sqlite_db
+    before = threading.active_count()
+    await add_library(db, "Diss Library")
+    assert await libraries(db) == 1
+    assert threading.active_count() == before
+
+
+async def test_another_programs_lock_is_waited_for_while_the_bot_goes_on(sqlite_db):
+    db, path = sqlite_db
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # e.g. the sqlite3 shell in the middle of a change
+    ticks = 0
+
+    async def bot_goes_on() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.005)
+            ticks += 1
+
+    ticker = asyncio.create_task(bot_goes_on())
+    writer = asyncio.create_task(add_library(db, "Diss Library"))
+    await asyncio.sleep(0.2)
+    assert not writer.done(), "the write waits for the other program"
+    assert ticks >= 10, "and the event loop is not blocked meanwhile"
+    other.execute("COMMIT")
+    await asyncio.wait_for(writer, timeout=5)
+    ticker.cancel()
+    assert await libraries(db) == 1
+    other.close()
+
+
+async def test_a_lock_held_too_long_fails_the_write_and_changes_nothing(sqlite_db, monkeypatch):
+    db, path = sqlite_db
+    monkeypatch.setattr(sqlite_in_loop, "BUSY_WAIT", 0.1)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(Exception, match="database is locked"):
+        await add_library(db, "Diss Library")
+    other.execute("ROLLBACK")
+    other.close()
+    assert await libraries(db) == 0
+    async with db.transaction() as session:  # and the pool's connections still work
+        assert await session.scalar(text("SELECT 1")) == 1
