@@ -321,7 +321,9 @@ class OutboxMessage(Base):
     kind: Mapped[str] = mapped_column(String(40))
     text: Mapped[str] = mapped_column(Text)
     # Buttons as [[["label", "callback data"], ...], ...]: plain data, rendered by the adapter.
-    buttons: Mapped[list[Any] | None] = mapped_column(JSON)
+    # none_as_null: a message without buttons holds SQL NULL, not the JSON text 'null' that
+    # every claim of it would have to parse.
+    buttons: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
     booking_id: Mapped[int | None] = mapped_column(
         ForeignKey("bookings.id", ondelete="SET NULL"), index=True
     )

@@ -3,8 +3,8 @@
 A row is claimed with a lease (`claimed_until`) in its own short transaction (`FOR UPDATE SKIP
 LOCKED` on PostgreSQL, so several processes never claim the same row), and a process that dies
 mid-batch leaves rows another sweep takes once the lease is over; a single-process SQLite bot
-releases its own stale claims at start-up. Sends start on planned slots (see `RateLimiter`) with
-a few in flight at once, so a slow round trip does not slow the pace. Outcomes are recorded
+releases its own stale claims at start-up. Sends start on planned slots (see `RateLimiter`), a
+few senders sharing the batch so a slow round trip does not slow the pace. Outcomes are recorded
 every few hundred sends or quarter of a second, whichever comes first, so after a `kill -9`
 only messages sent but not yet recorded (at the limit, a handful) can go twice.
 """
@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
@@ -78,6 +79,19 @@ class _Results:
         return taken
 
 
+@dataclass
+class _Batch:
+    """One sweep's claimed rows, shared by its senders."""
+
+    pending: deque[_Claimed]
+    ids: list[int]
+    lease_end: datetime
+    last_record: float
+    results: _Results = field(default_factory=_Results)
+    gate: asyncio.Lock = field(default_factory=asyncio.Lock)
+    recording: bool = False
+
+
 class Dispatcher:
     """Sends what is due. `sleep` and `monotonic` are injectable so tests control time."""
 
@@ -127,45 +141,73 @@ class Dispatcher:
         if pause > 0:  # wait out a 429 before claiming, so no lease runs out meanwhile
             await self._sleep(pause)
         claimed = await self._claim()
-        ids = [message.id for message in claimed]
-        lease_end = self._clock() + LEASE
-        results = _Results()
-        slots = asyncio.Semaphore(IN_FLIGHT)
-        flying: set[asyncio.Task[None]] = set()
-        last_record = self._monotonic()
-        for index, message in enumerate(claimed):
-            if message.chat_id in results.blocked_chats:
-                self._fail(results, message, UNREACHABLE)
-                report.failed += 1
-                continue
-            now = self._monotonic()
-            if self.limiter.chat_ready_at(message.chat_id) > now:
-                self._release(results, message)
-                report.deferred += 1
-                continue
-            slot = self.limiter.reserve(message.chat_id, now)
-            if slot > now:
-                await self._sleep(slot - now)
-            await slots.acquire()
-            if self.limiter.paused_until > self._monotonic():  # a send in flight got a 429
-                slots.release()
-                for rest in claimed[index:]:
-                    self._release(results, rest)
-                break
-            self.limiter.started(self._monotonic())
-            task = asyncio.create_task(self._send(message, results, report))
-            flying.add(task)
-            task.add_done_callback(lambda done: (flying.discard(done), slots.release()))
-            if len(results) >= RECORD_EVERY or self._monotonic() - last_record > RECORD_SECONDS:
-                await asyncio.sleep(0)  # let the send begin now, not after our bookkeeping
-                renew = lease_end - self._clock() < LEASE / 2
-                await self._record(results.take(), renew=ids if renew else [])
-                lease_end = self._clock() + LEASE if renew else lease_end
-                last_record = self._monotonic()
-        if flying:
-            await asyncio.gather(*flying)
-        await self._record(results.take())
+        batch = _Batch(
+            pending=deque(claimed),
+            ids=[message.id for message in claimed],
+            lease_end=self._clock() + LEASE,
+            last_record=self._monotonic(),
+        )
+        senders = min(IN_FLIGHT, len(claimed))
+        await asyncio.gather(*(self._send_from(batch, report) for _ in range(senders)))
+        await self._record(batch.results.take())
         return report
+
+    async def _send_from(self, batch: _Batch, report: SweepReport) -> None:
+        """One of a few senders working through the batch together: while one waits for
+        Telegram's answer the others go on. They pass a gate one at a time to take the next
+        message and wait for its planned slot, so the pacing sees every start in order."""
+        results, pending = batch.results, batch.pending
+        while pending:
+            async with batch.gate:
+                message = await self._next_to_send(batch, report)
+            if message is None:
+                continue
+            await self._send(message, results, report)
+            if not batch.recording and (
+                len(results) >= RECORD_EVERY
+                or self._monotonic() - batch.last_record > RECORD_SECONDS
+            ):
+                await self._record_during(batch)
+
+    async def _next_to_send(self, batch: _Batch, report: SweepReport) -> _Claimed | None:
+        """Take the next message and wait for its slot; None if it is not to be sent now."""
+        results, pending = batch.results, batch.pending
+        if not pending:
+            return None
+        message = pending.popleft()
+        if message.chat_id in results.blocked_chats:
+            self._fail(results, message, UNREACHABLE)
+            report.failed += 1
+            return None
+        now = self._monotonic()
+        if self.limiter.chat_ready_at(message.chat_id) > now:
+            self._release(results, message)
+            report.deferred += 1
+            return None
+        slot = self.limiter.reserve(message.chat_id, now)
+        if slot > now:
+            await self._sleep(slot - now)
+        now = self._monotonic()
+        if self.limiter.paused_until > now:  # a send in flight got a 429: stop the batch
+            for rest in (message, *pending):
+                self._release(results, rest)
+            pending.clear()
+            return None
+        self.limiter.started(now)
+        return message
+
+    async def _record_during(self, batch: _Batch) -> None:
+        """Write the outcomes so far while the batch goes on, renewing the lease if it is
+        half gone (so no other process takes rows this one still holds)."""
+        batch.recording = True
+        try:
+            renew = batch.lease_end - self._clock() < LEASE / 2
+            await self._record(batch.results.take(), renew=batch.ids if renew else [])
+            if renew:
+                batch.lease_end = self._clock() + LEASE
+            batch.last_record = self._monotonic()
+        finally:
+            batch.recording = False
 
     async def _claim(self) -> list[_Claimed]:
         now = self._clock()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import Any
 
@@ -81,6 +82,16 @@ async def start_background(application: CuppaApplication) -> None:
     scheduler = build_scheduler(services)
     scheduler.start()
     application.bot_data[SCHEDULER_KEY] = scheduler
+    freeze_start_up_objects()
+
+
+def freeze_start_up_objects() -> None:
+    """Put what start-up made (modules, configuration, handlers: it lives as long as the
+    process) out of the garbage collector's reach. Otherwise every full collection scans it all
+    and pauses the event loop for about 80 ms, which holds back sends already started, so
+    they reach Telegram bunched together, past the 30 a second."""
+    gc.collect()
+    gc.freeze()
 
 
 async def stop_background(application: CuppaApplication) -> None:

@@ -147,6 +147,13 @@ class LocalBotApi(BaseRequest):
         """The chat's messages in order, as they look now (edits applied)."""
         return [shown for (chat, _), shown in self.messages.items() if chat == chat_id]
 
+    def forget(self) -> None:
+        """Drop every recorded call and message (a benchmark's long runs need not keep them)."""
+        self.calls.clear()
+        self.messages.clear()
+        self.timeline.clear()
+        self.callback_answers.clear()
+
     def sent(self, method: str = "sendMessage") -> list[ApiCall]:
         return [call for call in self.calls if call.method == method and call.ok]
 
