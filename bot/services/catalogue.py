@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from bot.clock import Clock, day_range
 from bot.config import Config
@@ -32,7 +32,7 @@ class SessionQuery:
 
 
 def with_details(stmt: Select[tuple[LibrarySession]]) -> Select[tuple[LibrarySession]]:
-    return stmt.options(selectinload(LibrarySession.activity), selectinload(LibrarySession.library))
+    return stmt.options(joinedload(LibrarySession.activity), joinedload(LibrarySession.library))
 
 
 async def session_views(

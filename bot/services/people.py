@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from bot.clock import Clock
 from bot.db.database import Database
@@ -45,7 +45,7 @@ async def load_person(session: AsyncSession, telegram_id: int) -> Person | None:
     return await session.scalar(
         select(Person)
         .where(Person.telegram_id == telegram_id)
-        .options(selectinload(Person.home_library))
+        .options(joinedload(Person.home_library))
     )
 
 
@@ -103,15 +103,13 @@ class People:
         return await self._update(person_id, awaiting=awaiting)
 
     async def _update(self, person_id: int, **values: object) -> PersonView | None:
+        """Change these columns in one statement, then read the profile back as it now is."""
         async with self._db.transaction() as session:
-            row = await session.get(Person, person_id, options=[selectinload(Person.home_library)])
-            if row is None:
-                return None
-            for name, value in values.items():
-                setattr(row, name, value)
-            await session.flush()
-            await session.refresh(row, ["home_library"])
-            return person_view(row)
+            await session.execute(update(Person).where(Person.id == person_id).values(**values))
+            row = await session.get(
+                Person, person_id, options=[joinedload(Person.home_library)], populate_existing=True
+            )
+            return person_view(row) if row else None
 
     async def mark_unreachable(self, telegram_id: int, when: datetime) -> None:
         """The person blocked the bot: stop writing to them until they come back."""
