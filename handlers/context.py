@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -35,6 +36,14 @@ class CuppaContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
             self._person = await self.services.people.by_telegram(self._user_id)
             self._person_loaded = True
         return self._person
+
+    async def expect(self, awaiting: str | None) -> None:
+        """Note which question the speaker's next typed text answers (None: none is open);
+        nothing is kept for someone who has not agreed to the privacy notice."""
+        person = await self.person()
+        if person is not None:
+            await self.services.people.set_awaiting(person.id, awaiting)
+            self.remember(replace(person, awaiting=awaiting))
 
     def remember(self, person: PersonView | None) -> None:
         """Use this profile for the rest of the update (after a service changed it)."""

@@ -39,7 +39,7 @@ async def cancel_command(update: Update, context: CuppaContext) -> None:
     """Leave whatever flow the person is in and go back to the menu."""
     person = await context.person()
     if person is not None and person.awaiting is not None:
-        context.remember(await context.services.people.set_awaiting(person.id, None))
+        await context.expect(None)
     if update.effective_user is not None:
         await context.services.dialogs.clear(update.effective_user.id)
     await reply(update, "OK, I've stopped that.", markup=ReplyKeyboardRemove())

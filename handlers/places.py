@@ -31,7 +31,7 @@ async def location_message(update: Update, context: CuppaContext) -> None:
     person = await context.person()
     awaiting = person.awaiting if person else None
     if person is not None and awaiting is not None:
-        context.remember(await services.people.set_awaiting(person.id, None))
+        await context.expect(None)
     closest, miles = nearest[0]
     await reply(
         update,
@@ -56,7 +56,7 @@ async def typed_place(update: Update, context: CuppaContext, libraries: list[Lib
         return
     step = step_from(awaiting, "town")
     if person is not None and awaiting is not None:
-        context.remember(await context.services.people.set_awaiting(person.id, None))
+        await context.expect(None)
     if len(libraries) == 1:
         await browse(update, context, step.replace(place=f"l{libraries[0].id}"), edit=False)
         return

@@ -74,8 +74,7 @@ async def ask_place(update: Update, context: CuppaContext, step: Browse, edit: b
         back_and_menu(step.replace(activity=actions.UNSET).data()),
     ]
     text = "Where would you like to go? You can also type the name of a town or library."
-    if person is not None:
-        await context.services.people.set_awaiting(person.id, f"town:{step.activity}:{step.day}")
+    await context.expect(f"town:{step.activity}:{step.day}")
     await reply(update, text, keyboard, edit=edit)
 
 
@@ -96,9 +95,8 @@ def day_keyboard(step: Browse) -> Keyboard:
 async def near_me_button(update: Update, context: CuppaContext) -> None:
     """Ask for a location to find sessions near; remember what else was chosen if we may."""
     step = actions.parse_near_me(update.callback_query.data)  # type: ignore[union-attr]
-    person = await context.person()
-    if person is not None and step is not None:
-        await context.services.people.set_awaiting(person.id, f"near:{step.activity}:{step.day}")
+    if step is not None:
+        await context.expect(f"near:{step.activity}:{step.day}")
     await reply(
         update,
         "Please tap “Share my location” below. I only use it to find the nearest libraries, "

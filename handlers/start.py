@@ -40,10 +40,10 @@ async def onboarding_button(update: Update, context: CuppaContext) -> None:
     if data == actions.ASK_HOME:
         await ask_home(update, context)
     elif data == actions.TYPE_TOWN:
-        await context.services.people.set_awaiting(person.id, "home")
+        await context.expect("home")
         await reply(update, "Please type the name of your town or your library.")
     elif data == actions.SHARE_LOCATION:
-        await context.services.people.set_awaiting(person.id, "home")
+        await context.expect("home")
         await reply(
             update,
             "Please tap “Share my location” below. I only use it to find the nearest "
@@ -51,7 +51,7 @@ async def onboarding_button(update: Update, context: CuppaContext) -> None:
             markup=location_keyboard(),
         )
     elif data in (actions.SKIP_HOME, actions.ASK_PREFERENCE):
-        context.remember(await context.services.people.set_awaiting(person.id, None))
+        await context.expect(None)
         await ask_preference(update)
     elif data.startswith("on:a:"):
         await show_area(update, context, data.removeprefix("on:a:"))
@@ -97,9 +97,7 @@ async def declined(update: Update, context: CuppaContext) -> None:
 
 async def ask_home(update: Update, context: CuppaContext, lead: str = "") -> None:
     """Which library is nearest: by area, by typing a town, or by sharing a location."""
-    person = await context.person()
-    if person is not None:
-        await context.services.people.set_awaiting(person.id, "home")
+    await context.expect("home")
     areas = await context.services.libraries.areas()
     keyboard: Keyboard = [[Button(area, actions.area(index))] for index, area in enumerate(areas)]
     keyboard += [
@@ -156,8 +154,8 @@ async def set_home(update: Update, context: CuppaContext, library_id: str) -> No
     if updated is None or updated.home_library is None:
         await expired_button(update, context)
         return
-    await context.services.people.set_awaiting(person.id, None)
     context.remember(updated)
+    await context.expect(None)
     await ask_preference(update, lead=f"{updated.home_library.name} is now your library.")
 
 

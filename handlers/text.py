@@ -80,7 +80,7 @@ async def text_message(update: Update, context: CuppaContext) -> None:
     route = await word_route(context, text)
     if route is not None:
         if person is not None and awaiting is not None:
-            context.remember(await context.services.people.set_awaiting(person.id, None))
+            await context.expect(None)
         await route(update, context)
     elif libraries:
         await typed_place(update, context, libraries)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -41,12 +41,16 @@ def clean_name(name: str) -> str:
     return " ".join(printable.split())[:NAME_LIMIT]
 
 
+# Built once: nearly every update runs it, and building it each time cost more than running it.
+_PERSON_BY_TELEGRAM_ID = (
+    select(Person)
+    .where(Person.telegram_id == bindparam("telegram_id"))
+    .options(joinedload(Person.home_library))
+)
+
+
 async def load_person(session: AsyncSession, telegram_id: int) -> Person | None:
-    return await session.scalar(
-        select(Person)
-        .where(Person.telegram_id == telegram_id)
-        .options(joinedload(Person.home_library))
-    )
+    return await session.scalar(_PERSON_BY_TELEGRAM_ID, {"telegram_id": telegram_id})
 
 
 class People:
@@ -98,9 +102,13 @@ class People:
         """Agree to (or stop) general news from the library: broadcasts to everyone."""
         return await self._update(person_id, news_opt_in=on)
 
-    async def set_awaiting(self, person_id: int, awaiting: str | None) -> PersonView | None:
-        """Remember which question typed text answers next (None: no question open)."""
-        return await self._update(person_id, awaiting=awaiting)
+    async def set_awaiting(self, person_id: int, awaiting: str | None) -> None:
+        """Remember which question typed text answers next (None: no question open). Nearly
+        every step of a conversation sets it, so it is one statement and reads nothing back."""
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(Person).where(Person.id == person_id).values(awaiting=awaiting)
+            )
 
     async def _update(self, person_id: int, **values: object) -> PersonView | None:
         """Change these columns in one statement, then read the profile back as it now is."""
