@@ -52,3 +52,8 @@ class CuppaContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
     @property
     def is_staff(self) -> bool:
         return self.services.is_staff(self._user_id)
+
+    @property
+    def staff_id(self) -> int | None:
+        """The speaker's Telegram id if they are staff (what the audit trail records)."""
+        return self._user_id if self.is_staff else None

@@ -20,6 +20,7 @@ from handlers.common import MENU_BUTTON, reply
 from handlers.context import CuppaContext
 from handlers.forms import joined, rows_of
 from handlers.readers_common import (
+    acting_staff,
     ask_yes_no,
     call_line,
     calls_word,
@@ -150,7 +151,8 @@ async def book_call(
     starts = await still_free(update, context, reader, values[0])
     if starts is None:
         return
-    call = await services.readers.book(reader.id, starts, weekly)
+    staff_id = await acting_staff(context, reader)
+    call = await services.readers.book(reader.id, starts, weekly, staff_id=staff_id)
     if call is None:
         lead = "Sorry, that time isn't free any more. Please choose another."
         await choose_day(update, context, reader, lead=lead)
@@ -234,7 +236,8 @@ async def cancel(
 ) -> None:
     call_id = values[0]
     assert isinstance(call_id, int)
-    call = await context.services.readers.cancel_call(reader.id, call_id)
+    staff_id = await acting_staff(context, reader)
+    call = await context.services.readers.cancel_call(reader.id, call_id, staff_id=staff_id)
     if call is None:
         await cant_find(update, context)
         return
@@ -260,7 +263,9 @@ async def ask_pause(
 async def do_pause(
     update: Update, context: CuppaContext, reader: ReaderView, values: tuple[Any, ...]
 ) -> None:
-    stopped = await context.services.readers.pause(reader.id) if not reader.paused else 0
+    staff_id = await acting_staff(context, reader)
+    readers = context.services.readers
+    stopped = await readers.pause(reader.id, staff_id=staff_id) if not reader.paused else 0
     cancelled = f" I've cancelled {calls_word(stopped)}." if stopped else ""
     lead = (
         f"Done: {reader.first_name}'s calls are paused.{cancelled} "
@@ -272,7 +277,7 @@ async def do_pause(
 async def do_resume(
     update: Update, context: CuppaContext, reader: ReaderView, values: tuple[Any, ...]
 ) -> None:
-    await context.services.readers.resume(reader.id)
+    await context.services.readers.resume(reader.id, staff_id=await acting_staff(context, reader))
     lead = f"{reader.first_name}'s calls can start again. Book a call whenever you like."
     await show_reader(update, context, await refreshed(context, reader), lead)
 
@@ -293,7 +298,8 @@ async def do_different(
     update: Update, context: CuppaContext, reader: ReaderView, values: tuple[Any, ...]
 ) -> None:
     services = context.services
-    moved = await services.readers.different_volunteer(reader.id)
+    staff_id = await acting_staff(context, reader)
+    moved = await services.readers.different_volunteer(reader.id, staff_id=staff_id)
     if moved:
         await match_now(context, "asking for a different volunteer")  # the calls are open again
         tell = "message you when" if reader.contact_person_id else "tell staff when"

@@ -64,6 +64,17 @@ async def show_home(
     await reply(update, text, keyboard, edit=edit)
 
 
+async def acting_staff(context: CuppaContext, reader: ReaderView) -> int | None:
+    """The staff member's Telegram id when staff act for a reader who is not theirs (for the
+    audit trail); None when the reader or their own contact acts."""
+    if context.staff_id is None:
+        return None
+    person = await context.person()
+    if person is not None and person.id == reader.contact_person_id:
+        return None
+    return context.staff_id
+
+
 async def close_form(update: Update, context: CuppaContext) -> None:
     """Drop an unfinished registration (only ours: another flow's form is left alone)."""
     dialogs = context.services.dialogs

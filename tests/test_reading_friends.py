@@ -27,6 +27,7 @@ from bot.db.models import (
     OutboxMessage,
     Person,
     Reader,
+    StaffAction,
 )
 from bot.services.views import WindowView
 from bot.telegram.local_api import Shown
@@ -449,6 +450,8 @@ async def test_asking_for_a_different_volunteer(services, edna, sam):
     assert first.status == "open" and first.volunteer_id is None
     withdrawn = await rows(services, CallOffer, volunteer_id=sam, status="withdrawn")
     assert withdrawn, "Sam is never offered that call again"
+    trail = [a.action for a in await rows(services, StaffAction) if a.detail.startswith("reader ")]
+    assert trail == [], "a reader's own contact is not in the staff audit trail"
 
 
 # staff -----------------------------------------------------------------------------------------
@@ -483,7 +486,26 @@ async def test_staff_register_a_reader_without_telegram(people, services, sam):
     assert shown.text == (
         "Booked: Tue 1 Dec, 11am. A volunteer will be confirmed soon; I'll tell library staff."
     )
-    assert await count(services.db, CallBooking, reader_id=reader.id) == 1
+    [call] = await rows(services, CallBooking, reader_id=reader.id)
+
+    await staff.press_data(ra.pause(reader.id))
+    [shown] = await staff.press("Yes, pause all calls")
+    assert shown.text.startswith("Done: Albert's calls are paused.")
+    [shown] = await staff.press("Start calls again")
+    assert shown.text.startswith("Albert's calls can start again.")
+    trail = [
+        (a.staff_telegram_id, a.action, a.detail)
+        for a in await rows(services, StaffAction)
+        if a.detail.startswith("reader ")  # (not the fixtures' approving of volunteers)
+    ]
+    assert sorted(trail) == sorted(
+        [
+            (STAFF_ID, "register reader", f"reader {reader.id}"),
+            (STAFF_ID, "book call", f"reader {reader.id}: call {call.id}"),
+            (STAFF_ID, "pause calls", f"reader {reader.id}"),
+            (STAFF_ID, "resume calls", f"reader {reader.id}"),
+        ]
+    ), "every staff action for the reader is in the audit trail"
 
 
 async def test_only_staff_register_without_a_contact(people, services):

@@ -117,8 +117,7 @@ class Readers:
             )
             session.add(row)
             await session.flush()
-            if staff_id is not None:
-                record(session, staff_id, "register reader", f"reader {row.id}", now)
+            _audit(session, staff_id, "register reader", f"reader {row.id}", now)
             return reader_view(row)
 
     async def count(self) -> int:
@@ -160,8 +159,11 @@ class Readers:
                             slots.add(at)
         return sorted(slot for slot in slots if slot > now + timedelta(hours=2))
 
-    async def book(self, reader_id: int, starts_at: datetime, weekly: bool) -> CallView | None:
-        """Book a call at a free time (weekly: the same time each week); None if not free."""
+    async def book(
+        self, reader_id: int, starts_at: datetime, weekly: bool, *, staff_id: int | None = None
+    ) -> CallView | None:
+        """Book a call at a free time (weekly: the same time each week); None if not free.
+        `staff_id` (on each change here): the staff member acting for the reader, audited."""
         if starts_at not in await self.free_slots():
             return None
         now = self._clock()
@@ -194,6 +196,7 @@ class Readers:
             await session.flush()
             if weekly:
                 await self._extend(session, await session.get(CallSeries, series_id), now)
+            _audit(session, staff_id, "book call", f"reader {reader_id}: call {row.id}", now)
             return call_view(row, reader, None)
 
     async def extend_series(self) -> int:
@@ -258,7 +261,9 @@ class Readers:
                 result.append(call_view(call, reader, name))
             return result
 
-    async def cancel_call(self, reader_id: int, call_id: int) -> CallView | None:
+    async def cancel_call(
+        self, reader_id: int, call_id: int, *, staff_id: int | None = None
+    ) -> CallView | None:
         now = self._clock()
         async with self._db.transaction() as session:
             call = await session.get(CallBooking, call_id)
@@ -268,9 +273,10 @@ class Readers:
             if call.status not in UPCOMING or call.starts_at <= now:
                 return None
             await self._stand_down(session, [call], reader, now, "cancelled")
+            _audit(session, staff_id, "cancel call", f"reader {reader_id}: call {call_id}", now)
             return call_view(call, reader, None)
 
-    async def pause(self, reader_id: int) -> int:
+    async def pause(self, reader_id: int, *, staff_id: int | None = None) -> int:
         """Stop all calls: weekly ones end, upcoming ones are cancelled (volunteers told)."""
         now = self._clock()
         async with self._db.transaction() as session:
@@ -291,17 +297,19 @@ class Readers:
                 )
             )
             await self._stand_down(session, calls, reader, now, "paused")
+            _audit(session, staff_id, "pause calls", f"reader {reader_id}", now)
             return len(calls)
 
-    async def resume(self, reader_id: int) -> bool:
+    async def resume(self, reader_id: int, *, staff_id: int | None = None) -> bool:
         async with self._db.transaction() as session:
             reader = await session.get(Reader, reader_id)
             if reader is None:
                 return False
             reader.paused = False
+            _audit(session, staff_id, "resume calls", f"reader {reader_id}", self._clock())
             return True
 
-    async def different_volunteer(self, reader_id: int) -> int:
+    async def different_volunteer(self, reader_id: int, *, staff_id: int | None = None) -> int:
         """Ask for someone else: future calls with the current volunteer go back to matching,
         and that volunteer is never offered them again."""
         now = self._clock()
@@ -326,6 +334,7 @@ class Readers:
             await self._stand_down(session, calls, reader, now, "reassigned")
             for call in calls:
                 call.status = "open"
+            _audit(session, staff_id, "different volunteer", f"reader {reader_id}", now)
             return len(calls)
 
     async def _stand_down(
@@ -368,6 +377,14 @@ class Readers:
             if why != "reassigned":
                 call.status = "cancelled"
             call.volunteer_id = None
+
+
+def _audit(
+    session: AsyncSession, staff_id: int | None, action: str, detail: str, now: datetime
+) -> None:
+    """Staff acting for a reader leave a trail; a reader or their contact does not."""
+    if staff_id is not None:
+        record(session, staff_id, action, detail, now)
 
 
 async def volunteer_person(session: AsyncSession, volunteer_id: int) -> Person:
