@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
+from bot.db.models import Library
 from bot.demo import seed_demo
 from tests.world import DEREHAM
 
@@ -180,3 +183,29 @@ async def test_sessions_that_started_are_not_listed(world, people, clock):
     [shown] = await ann.press("Today")
     assert "I couldn't find any Knit and Natter sessions" in shown.text
     assert "0344 800 8020" in shown.text
+
+
+async def test_a_library_added_by_another_process_is_found_at_once(world, services):
+    """Libraries are kept in memory a while; one added meanwhile (a second process, a change
+    by hand) is looked up again rather than missed."""
+    before = await services.libraries.all()
+    async with services.db.transaction() as session:
+        session.add(
+            Library(
+                name="Wells Library",
+                town="Wells-next-the-Sea",
+                area="North",
+                address="Station Road",
+                postcode="NR23 1EA",
+                latitude=52.95,
+                longitude=0.85,
+                phone="01328 710 467",
+            )
+        )
+        await session.flush()
+        added = (
+            await session.scalars(select(Library).where(Library.name == "Wells Library"))
+        ).one()
+    found = await services.libraries.get(added.id)
+    assert found is not None and found.town == "Wells-next-the-Sea"
+    assert len(await services.libraries.all()) == len(before) + 1

@@ -17,6 +17,7 @@ from bot.clock import at_local, day_range, format_when, local_midnight
 from bot.config import Config, ConfigError, load_config
 from bot.delivery.ratelimit import RateLimiter
 from bot.services.calendar import booking_calendar
+from bot.services.fresh import Fresh
 from bot.services.places import fold, haversine_miles
 from bot.services.views import BookingView, LibraryView, SessionView
 from bot.wording import NOTE_LIMIT, booking_text, duration, places_line, session_text
@@ -980,3 +981,23 @@ def test_calendar_for_an_online_booking_without_a_link() -> None:
     assert "Join online" not in str(event["DESCRIPTION"])
     assert "http" not in event.to_ical().decode()
     assert len(event.walk("VALARM")) == 1
+
+
+# read-mostly lists kept a while ----------------------------------------------------------------
+
+
+async def test_fresh_keeps_a_list_for_its_time_then_loads_it_again():
+    loads = itertools.count(1)
+    now = [100.0]
+
+    async def load() -> int:
+        return next(loads)
+
+    fresh = Fresh(load, seconds=60, monotonic=lambda: now[0])
+    assert [await fresh.get(), await fresh.get()] == [1, 1]
+    now[0] += 59.9
+    assert await fresh.get() == 1
+    now[0] += 0.1
+    assert await fresh.get() == 2, "a minute old: loaded again"
+    fresh.forget()
+    assert await fresh.get() == 3, "and at once after a change made here"

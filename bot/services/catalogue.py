@@ -13,6 +13,7 @@ from bot.clock import Clock, day_range
 from bot.config import Config
 from bot.db.database import Database
 from bot.db.models import Activity, Booking, LibrarySession
+from bot.services.fresh import Fresh
 from bot.services.places import Libraries, fold, library_view
 from bot.services.views import ActivityView, Page, SessionView
 
@@ -103,22 +104,28 @@ class Catalogue:
         self._config = config
         self._clock = clock
         self._libraries = libraries
+        self._activities: Fresh[tuple[tuple[ActivityView, str], ...]] = Fresh(self._load)
 
-    async def activities(self) -> list[ActivityView]:
+    async def _load(self) -> tuple[tuple[ActivityView, str], ...]:
+        """Each activity with its search keywords, in id order."""
         async with self._db.transaction() as session:
             rows = await session.scalars(select(Activity).order_by(Activity.id))
-            return [ActivityView(row.id, row.name, row.description) for row in rows]
+            return tuple(
+                (ActivityView(row.id, row.name, row.description), row.keywords) for row in rows
+            )
+
+    async def activities(self) -> list[ActivityView]:
+        """Every activity (kept in memory a while: see `Fresh`)."""
+        return [activity for activity, _ in await self._activities.get()]
 
     async def activity_keywords(self) -> dict[str, int]:
         """Folded word → activity id, from each activity's name and keywords."""
-        async with self._db.transaction() as session:
-            rows = await session.scalars(select(Activity))
-            words: dict[str, int] = {}
-            for row in rows:
-                for word in [row.name, *row.keywords.split(",")]:
-                    if fold(word):
-                        words[fold(word)] = row.id
-            return words
+        words: dict[str, int] = {}
+        for activity, keywords in await self._activities.get():
+            for word in [activity.name, *keywords.split(",")]:
+                if fold(word):
+                    words[fold(word)] = activity.id
+        return words
 
     async def get(self, session_id: int) -> SessionView | None:
         async with self._db.transaction() as session:

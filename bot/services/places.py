@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from bot.db.database import Database
 from bot.db.models import Library
+from bot.services.fresh import Fresh
 from bot.services.views import LibraryView
 
 EARTH_RADIUS_MILES = 3958.8
@@ -46,21 +47,32 @@ def library_view(row: Library) -> LibraryView:
     )
 
 
+def _with_id(libraries: tuple[LibraryView, ...], library_id: int) -> LibraryView | None:
+    return next((library for library in libraries if library.id == library_id), None)
+
+
 class Libraries:
     """Read-only look-ups over the library list."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._all: Fresh[tuple[LibraryView, ...]] = Fresh(self._load)
 
-    async def all(self) -> list[LibraryView]:
+    async def _load(self) -> tuple[LibraryView, ...]:
         async with self._db.transaction() as session:
             rows = await session.scalars(select(Library).order_by(Library.name))
-            return [library_view(row) for row in rows]
+            return tuple(library_view(row) for row in rows)
+
+    async def all(self) -> list[LibraryView]:
+        """Every library, by name (kept in memory a while: see `Fresh`)."""
+        return list(await self._all.get())
 
     async def get(self, library_id: int) -> LibraryView | None:
-        async with self._db.transaction() as session:
-            row = await session.get(Library, library_id)
-            return library_view(row) if row else None
+        found = _with_id(await self._all.get(), library_id)
+        if found is None:  # perhaps added since they were loaded: look again
+            self._all.forget()
+            found = _with_id(await self._all.get(), library_id)
+        return found
 
     async def areas(self) -> list[str]:
         return sorted({library.area for library in await self.all()})
