@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from bot.db.models import CallBooking, CallOffer, OutboxMessage, Person
+from bot.services import calls as calls_module
 from bot.services.calls import Accepted
 from bot.services.views import WindowView
 from tests.world import approved_volunteer
@@ -106,3 +109,30 @@ async def test_phone_number_is_not_stored_in_plain_text(services, desk):
     [reader] = await rows(services, Reader)
     assert "774774" not in reader.phone_encrypted
     assert services.vault.open(reader.phone_encrypted) == "+441603774774"
+
+
+async def test_matching_runs_beside_the_bot_not_in_its_way(services, desk, monkeypatch):
+    """The assignment is pure computation (a second for thousands of calls): the bot goes on
+    answering people while it runs."""
+    slots = await services.readers.free_slots()
+    await services.readers.book(desk["reader"], slots[0], weekly=False)
+    real_match = calls_module.match
+
+    def slow_match(*args):  # type: ignore[no-untyped-def]
+        time.sleep(0.3)
+        return real_match(*args)
+
+    monkeypatch.setattr(calls_module, "match", slow_match)
+    ticks = 0
+
+    async def bot_goes_on() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticker = asyncio.create_task(bot_goes_on())
+    report = await services.calls.run_matching()
+    ticker.cancel()
+    assert report.offered == 1
+    assert ticks >= 10, f"the event loop ran {ticks} times in 0.3 s of matching"

@@ -7,6 +7,7 @@ the call is logged or 24 hours after its time; offers show first name, interests
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -129,7 +130,10 @@ class CallDesk:
             expired = await self._expire_offers(session, now)
             opens = await self._open_calls(session, now)
         candidates = await self._volunteers.candidates()
-        chosen = match(opens, candidates, self._config.tz) if opens and candidates else {}
+        chosen: dict[int, int] = {}
+        if opens and candidates:  # pure computation, up to a second for thousands of calls:
+            # in a thread, so residents' replies do not wait for it
+            chosen = await asyncio.to_thread(match, opens, candidates, self._config.tz)
         offered = 0
         for call_id, volunteer_id in chosen.items():
             try:
