@@ -28,6 +28,7 @@ from bot.db.models import Base
 from bot.telegram.application import build_application, dispatcher_for
 from bot.telegram.local_api import LocalBotApi
 from bot.telegram.local_chat import LocalUser
+from tests.fake_telegram import telegram  # noqa: F401  (the fixture, for every test module)
 from tests.world import World, build_world
 
 POSTGRES_URL = os.environ.get(
