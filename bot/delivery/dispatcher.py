@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from bot.clock import Clock
 from bot.config import DeliveryConfig
@@ -36,6 +36,45 @@ IN_FLIGHT = 8
 UNREACHABLE = "unreachable: the person has blocked the bot"
 EXPIRED = "expired: no longer worth sending (the session has started)"
 MAX_BACKOFF_SECONDS = 300
+
+
+# Built once (each batch runs them, and building one cost more than running it); the id lists
+# are expanding parameters rather than a thousand values coerced into each new statement.
+_DUE = (
+    select(
+        OutboxMessage.id,
+        OutboxMessage.chat_id,
+        OutboxMessage.text,
+        OutboxMessage.buttons,
+        OutboxMessage.attempts,
+    )
+    .where(
+        OutboxMessage.status == "pending",
+        OutboxMessage.not_before <= bindparam("now"),
+        or_(
+            OutboxMessage.claimed_until.is_(None),
+            OutboxMessage.claimed_until < bindparam("now"),
+        ),
+    )
+    .order_by(OutboxMessage.not_before, OutboxMessage.id)
+    .limit(bindparam("batch"))
+    .with_for_update(skip_locked=True)
+)
+_CLAIM = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id.in_(bindparam("ids", expanding=True)))
+    .values(claimed_until=bindparam("until"))
+)
+_SENT = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        status="sent",
+        sent_at=bindparam("now"),
+        claimed_until=None,
+        attempts=OutboxMessage.attempts + 1,
+    )
+)
 
 
 @dataclass
@@ -220,34 +259,10 @@ class Dispatcher:
                 )
                 .values(status="cancelled", last_error=EXPIRED, claimed_until=None)
             )
-            rows = list(
-                await session.execute(
-                    select(
-                        OutboxMessage.id,
-                        OutboxMessage.chat_id,
-                        OutboxMessage.text,
-                        OutboxMessage.buttons,
-                        OutboxMessage.attempts,
-                    )
-                    .where(
-                        OutboxMessage.status == "pending",
-                        OutboxMessage.not_before <= now,
-                        or_(
-                            OutboxMessage.claimed_until.is_(None),
-                            OutboxMessage.claimed_until < now,
-                        ),
-                    )
-                    .order_by(OutboxMessage.not_before, OutboxMessage.id)
-                    .limit(self._config.batch_size)
-                    .with_for_update(skip_locked=True)
-                )
-            )
+            rows = list(await session.execute(_DUE, {"now": now, "batch": self._config.batch_size}))
             if rows:
-                await session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_([row.id for row in rows]))
-                    .values(claimed_until=now + LEASE)
-                )
+                ids = [row.id for row in rows]
+                await session.execute(_CLAIM, {"ids": ids, "until": now + LEASE})
         return [_Claimed(*row) for row in rows]
 
     async def _send(self, message: _Claimed, results: _Results, report: SweepReport) -> None:
@@ -322,16 +337,7 @@ class Dispatcher:
         now = self._clock()
         async with self._db.transaction() as session:
             if results.sent:
-                await session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(results.sent))
-                    .values(
-                        status="sent",
-                        sent_at=now,
-                        claimed_until=None,
-                        attempts=OutboxMessage.attempts + 1,
-                    )
-                )
+                await session.execute(_SENT, {"ids": results.sent, "now": now})
             for values in _group_by_keys(results.updates):
                 await session.execute(update(OutboxMessage), values)
             if renew:
