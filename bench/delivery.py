@@ -54,6 +54,7 @@ from bot.telegram.application import (  # noqa: E402
 from bot.telegram.local_api import LocalBotApi  # noqa: E402
 
 UNLIMITED = 1e9
+WARM_UP = 10
 THROUGHPUT_TARGET = 0.8
 PACE_TARGET = 0.97
 
@@ -126,12 +127,10 @@ def most_in_one_second(times: list[float]) -> int:
 # (a) throughput --------------------------------------------------------
 
 
-def settle(api: LocalBotApi) -> None:
-    """Start each timed run alike: the stand-in's records of the run before dropped, and what
-    was set up frozen out of the garbage collector's reach (else a full collection, scanning
-    every object the setup made, falls by chance in one run and not the other: about 0.1 s,
-    a tenth of the outbox run, was seen)."""
-    api.forget()
+def settle() -> None:
+    """Start each timed run alike: what was set up frozen out of the garbage collector's reach
+    (else a full collection, scanning every object the setup made, falls by chance in one run
+    and not the other: about 0.1 s, a tenth of the outbox run, was seen)."""
     gc.unfreeze()
     gc.collect()
     gc.freeze()
@@ -143,7 +142,7 @@ async def throughput(url: str, messages: int, repeats: int, profile: str | None)
     cent slower (the heap the first left behind), so they take turns going first; the median
     ratio is the figure, as one repeat can be off by a few per cent either way on a busy machine."""
     services = services_for(url, unlimited=True)
-    api = LocalBotApi()
+    api = LocalBotApi(history=False)  # it counts what it is sent (see LocalBotApi)
     application = build_application(services, request=api)
     await application.initialize()
     profiler = cProfile.Profile() if profile else None
@@ -151,7 +150,7 @@ async def throughput(url: str, messages: int, repeats: int, profile: str | None)
     print(f"(a) throughput, {messages:,} messages to {messages:,} chats, {repeats} times")
     try:
         bot = application.bot
-        for chat in range(10):  # warm up the bot's code paths (and imports) before timing
+        for chat in range(WARM_UP):  # warm up the bot's code paths (and imports) first
             await bot.send_message(5_000_000 + chat, "warm up")
         dispatcher = dispatcher_for(application)
         for repeat in range(repeats):
@@ -159,14 +158,14 @@ async def throughput(url: str, messages: int, repeats: int, profile: str | None)
             await fill_outbox(services.db, chats)
 
             async def plain(chats: list[int] = chats) -> float:
-                settle(api)
+                settle()
                 started = time.perf_counter()
                 for chat in chats:
                     await bot.send_message(chat, f"News for {chat}")
                 return time.perf_counter() - started
 
             async def outbox() -> float:
-                settle(api)
+                settle()
                 started = time.perf_counter()
                 if profiler:
                     profiler.enable()
@@ -184,6 +183,9 @@ async def throughput(url: str, messages: int, repeats: int, profile: str | None)
             sent = await count_status(services.db, "sent")
             if sent != messages * (repeat + 1):
                 raise SystemExit(f"only {sent} of {messages} outbox rows were sent")
+            received = api.counts["sendMessage"] - WARM_UP
+            if received != 2 * messages * (repeat + 1):
+                raise SystemExit(f"the stand-in was sent {received}, not {2 * messages} a repeat")
             ratios.append(plain_seconds / outbox_seconds)
             first = "plain first" if repeat % 2 == 0 else "outbox first"
             print(

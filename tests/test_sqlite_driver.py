@@ -48,12 +48,34 @@ async def libraries(db: Database) -> int:
         return int(await session.scalar(select(func.count()).select_from(Library)) or 0)
 
 
-async def test_statements_run_without_helper_threads(sqlite_db):
+async def test_statements_run_on_the_event_loops_thread(sqlite_db):
     db, _ = sqlite_db
-    before = threading.active_count()
-    await add_library(db, "Diss Library")
-    assert await libraries(db) == 1
-    assert threading.active_count() == before
+    async with db.transaction() as session:
+        connection = await session.connection()
+        raw = await connection.get_raw_connection()
+        await raw.driver_connection.create_function("thread", 0, threading.get_ident)
+        assert await session.scalar(text("SELECT thread()")) == threading.get_ident()
+
+
+async def test_checkpoints_run_in_a_thread_of_their_own_after_commits(sqlite_db, monkeypatch):
+    """The checkpoint waits for the disk, so it is kept off the event loop's thread; the bot's
+    own connections never run one (wal_autocheckpoint=0)."""
+    db, _ = sqlite_db
+    monkeypatch.setattr(sqlite_in_loop, "CHECKPOINT_EVERY", 0.0)
+    threads: list[int] = []
+    real_run = sqlite_in_loop.Checkpointer._run
+
+    def run(self: sqlite_in_loop.Checkpointer) -> None:
+        threads.append(threading.get_ident())
+        real_run(self)
+
+    monkeypatch.setattr(sqlite_in_loop.Checkpointer, "_run", run)
+    for n in range(3):
+        await add_library(db, f"Library {n}")
+    await asyncio.sleep(0.1)
+    assert threads and threading.get_ident() not in threads
+    async with db.transaction() as session:
+        assert await session.scalar(text("PRAGMA wal_autocheckpoint")) == 0
 
 
 async def test_another_programs_lock_is_waited_for_while_the_bot_goes_on(sqlite_db):

@@ -86,6 +86,9 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        database = make_url(self.url).database
+        if self.is_sqlite and database:
+            await sqlite_in_loop.close_checkpointer(database)
 
 
 def alembic_config(url: str) -> AlembicConfig:

@@ -14,17 +14,31 @@ nothing ever waits on SQLite's file lock. Another program may still hold it for 
 "database is locked" (busy timeout 0) and is retried after an `asyncio.sleep`, which lets the
 bot go on serving others, for up to `BUSY_WAIT` seconds in all, as SQLite's own busy timeout
 would have waited. A statement that failed as busy had no effect, so retrying it is safe.
+
+One thing is still kept off the event loop's thread: the checkpoint, which copies the
+write-ahead log back into the database file and waits for the disk (15 ms and more here).
+SQLite would run it inside whichever commit filled the log, holding up every reply meanwhile;
+instead the bot's connections leave it (`wal_autocheckpoint=0`) to a thread of its own, started
+at most once a second after a commit (PASSIVE: it never waits for, or blocks, readers or
+writers).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+log = logging.getLogger(__name__)
+
 BUSY_WAIT = 30.0  # seconds, in all, before "database is locked" is given up on
+CHECKPOINT_EVERY = 1.0  # seconds, at most
 FIRST_PAUSE = 0.001
 LONGEST_PAUSE = 0.05
 
@@ -35,7 +49,76 @@ async def connect(database: str, **kwargs: Any) -> InLoopConnection:
     # loop's thread, but the pool may close it from another (at interpreter exit).
     kwargs.update(timeout=0, isolation_level=None, check_same_thread=False)
     connection = sqlite3.connect(database, **kwargs)
-    return InLoopConnection(connection)
+    if not _on_disk(database):
+        return InLoopConnection(connection, None)
+    connection.execute("PRAGMA wal_autocheckpoint=0")
+    return InLoopConnection(connection, checkpointer(database))
+
+
+_checkpointers: dict[str, Checkpointer] = {}
+
+
+def _on_disk(database: str) -> bool:
+    return database != ":memory:" and not database.startswith("file:")
+
+
+def checkpointer(database: str) -> Checkpointer:
+    """The one checkpointer of this database file (shared by the pool's connections)."""
+    path = os.path.abspath(database)
+    if path not in _checkpointers:
+        _checkpointers[path] = Checkpointer(path)
+    return _checkpointers[path]
+
+
+def _forget_checkpointer(database: str) -> Checkpointer | None:
+    return _checkpointers.pop(os.path.abspath(database), None) if _on_disk(database) else None
+
+
+async def close_checkpointer(database: str) -> None:
+    """Finish and stop the file's checkpointer (when the engine is disposed of)."""
+    found = _forget_checkpointer(database)
+    if found is not None:
+        await found.close()
+
+
+class Checkpointer:
+    """Runs `PRAGMA wal_checkpoint(PASSIVE)` in a thread of its own, with its own connection."""
+
+    def __init__(self, database: str) -> None:
+        self._database = database
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-checkpoint")
+        self._connection: sqlite3.Connection | None = None  # only ever used in that thread
+        self._running: Future[None] | None = None
+        self._started_at = -math.inf
+
+    def after_commit(self) -> None:
+        now = time.monotonic()
+        if now - self._started_at < CHECKPOINT_EVERY:
+            return
+        if self._running is not None and not self._running.done():
+            return
+        self._started_at = now
+        self._running = self._executor.submit(self._run)
+
+    def _run(self) -> None:
+        try:
+            if self._connection is None:
+                self._connection = sqlite3.connect(self._database, timeout=0)
+            self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as error:  # e.g. busy: the next commit's checkpoint catches up
+            log.info("SQLite checkpoint skipped: %s", error)
+
+    def _close_connection(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    async def close(self) -> None:
+        """A last checkpoint, then the thread stops (waited for in another thread, as the
+        checkpoint waits for the disk)."""
+        self._executor.submit(self._run)
+        self._executor.submit(self._close_connection)
+        await asyncio.to_thread(self._executor.shutdown, wait=True)
 
 
 def _is_busy(error: sqlite3.OperationalError) -> bool:
@@ -114,8 +197,9 @@ class InLoopConnection:
     """The part of aiosqlite's Connection that SQLAlchemy uses. `_connection` is the open
     sqlite3 connection, or None once closed, as in aiosqlite (the dialect looks at it)."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, checkpointer: Checkpointer | None) -> None:
         self._connection: sqlite3.Connection | None = connection
+        self._checkpointer = checkpointer
 
     def _open(self) -> sqlite3.Connection:
         if self._connection is None:
@@ -127,6 +211,8 @@ class InLoopConnection:
 
     async def commit(self) -> None:
         await _patiently(self._open().commit)
+        if self._checkpointer is not None:
+            self._checkpointer.after_commit()
 
     async def rollback(self) -> None:
         self._open().rollback()

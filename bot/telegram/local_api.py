@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,8 +80,16 @@ Fault = Callable[[str, dict[str, Any]], ApiFailure | Exception | None]
 class LocalBotApi(BaseRequest):
     """Answers Bot API calls in memory, like Telegram would."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, *, history: bool = True
+    ) -> None:
+        """`history`: keep every call and message (tests and the terminal read them). A
+        throughput benchmark turns it off and reads `counts`: Telegram's memory of the messages
+        is not the bot's, and holding thousands here made the garbage collector slow down
+        whichever run came after, by chance."""
         self.clock = clock
+        self.history = history
+        self.counts: Counter[str] = Counter()
         self.calls: list[ApiCall] = []
         self.messages: dict[tuple[int, int], Shown] = {}
         self.timeline: list[Shown] = []
@@ -115,7 +124,8 @@ class LocalBotApi(BaseRequest):
         params = dict(request_data.parameters) if request_data else {}
         files = request_data.multipart_data if request_data and request_data.contains_files else {}
         call = ApiCall(api_method, params, self.clock())
-        self.calls.append(call)
+        if self.history:
+            self.calls.append(call)
         try:
             for fault in list(self.faults):
                 failure = fault(api_method, params)
@@ -140,19 +150,13 @@ class LocalBotApi(BaseRequest):
         except NetworkError:
             call.ok = False
             raise
+        self.counts[api_method] += 1
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
     # what tests and the terminal read
     def chat(self, chat_id: int) -> list[Shown]:
         """The chat's messages in order, as they look now (edits applied)."""
         return [shown for (chat, _), shown in self.messages.items() if chat == chat_id]
-
-    def forget(self) -> None:
-        """Drop every recorded call and message (a benchmark's long runs need not keep them)."""
-        self.calls.clear()
-        self.messages.clear()
-        self.timeline.clear()
-        self.callback_answers.clear()
 
     def sent(self, method: str = "sendMessage") -> list[ApiCall]:
         return [call for call in self.calls if call.method == method and call.ok]
@@ -246,13 +250,15 @@ class LocalBotApi(BaseRequest):
             reply_keyboard=_reply_keyboard(markup),
             document=document,
         )
-        self.messages[(chat_id, shown.message_id)] = shown
+        if self.history:
+            self.messages[(chat_id, shown.message_id)] = shown
         self._publish(shown)
         return self.message_json(shown)
 
     def _publish(self, shown: Shown) -> None:
         snapshot = Shown(**{**shown.__dict__, "buttons": [list(r) for r in shown.buttons]})
-        self.timeline.append(snapshot)
+        if self.history:
+            self.timeline.append(snapshot)
         for listener in self.listeners:
             listener(snapshot)
 
