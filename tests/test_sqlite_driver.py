@@ -114,3 +114,17 @@ async def test_a_lock_held_too_long_fails_the_write_and_changes_nothing(sqlite_d
     assert await libraries(db) == 0
     async with db.transaction() as session:  # and the pool's connections still work
         assert await session.scalar(text("SELECT 1")) == 1
+
+
+async def test_a_second_engine_on_the_file_outlives_the_first(sqlite_db, monkeypatch):
+    """Closing one engine stops the file's checkpointer; another engine's commits start a new
+    one rather than failing (a CLI command's engine, then the bot's, in one process)."""
+    db, path = sqlite_db
+    monkeypatch.setattr(sqlite_in_loop, "CHECKPOINT_EVERY", 0.0)
+    first = Database(f"sqlite+aiosqlite:///{path}")
+    await add_library(first, "Diss Library")
+    await add_library(db, "Dereham Library")
+    await first.dispose()
+    await add_library(db, "Thetford Library")
+    assert await libraries(db) == 3
+    assert str(path) in sqlite_in_loop._checkpointers, "checkpoints carry on for the other"

@@ -45,6 +45,10 @@ LONGEST_PAUSE = 0.05
 
 async def connect(database: str, **kwargs: Any) -> InLoopConnection:
     """What SQLAlchemy's aiosqlite dialect calls (`async_creator_fn`) to open a connection."""
+    return _open(database, kwargs)
+
+
+def _open(database: str, kwargs: dict[str, Any]) -> InLoopConnection:
     # Busy waits are ours, asynchronous (see above); the connection is used only on the event
     # loop's thread, but the pool may close it from another (at interpreter exit).
     kwargs.update(timeout=0, isolation_level=None, check_same_thread=False)
@@ -52,7 +56,7 @@ async def connect(database: str, **kwargs: Any) -> InLoopConnection:
     if not _on_disk(database):
         return InLoopConnection(connection, None)
     connection.execute("PRAGMA wal_autocheckpoint=0")
-    return InLoopConnection(connection, checkpointer(database))
+    return InLoopConnection(connection, os.path.abspath(database))
 
 
 _checkpointers: dict[str, Checkpointer] = {}
@@ -62,12 +66,13 @@ def _on_disk(database: str) -> bool:
     return database != ":memory:" and not database.startswith("file:")
 
 
-def checkpointer(database: str) -> Checkpointer:
-    """The one checkpointer of this database file (shared by the pool's connections)."""
-    path = os.path.abspath(database)
-    if path not in _checkpointers:
-        _checkpointers[path] = Checkpointer(path)
-    return _checkpointers[path]
+def checkpointer(path: str) -> Checkpointer:
+    """The checkpointer of this database file (absolute path), shared by every connection to
+    it; a new one if the last was closed (another engine on the file was disposed of)."""
+    found = _checkpointers.get(path)
+    if found is None:
+        found = _checkpointers[path] = Checkpointer(path)
+    return found
 
 
 def _forget_checkpointer(database: str) -> Checkpointer | None:
@@ -197,9 +202,9 @@ class InLoopConnection:
     """The part of aiosqlite's Connection that SQLAlchemy uses. `_connection` is the open
     sqlite3 connection, or None once closed, as in aiosqlite (the dialect looks at it)."""
 
-    def __init__(self, connection: sqlite3.Connection, checkpointer: Checkpointer | None) -> None:
+    def __init__(self, connection: sqlite3.Connection, path: str | None) -> None:
         self._connection: sqlite3.Connection | None = connection
-        self._checkpointer = checkpointer
+        self._path = path  # the file, for its checkpoints (None: in memory)
 
     def _open(self) -> sqlite3.Connection:
         if self._connection is None:
@@ -211,8 +216,8 @@ class InLoopConnection:
 
     async def commit(self) -> None:
         await _patiently(self._open().commit)
-        if self._checkpointer is not None:
-            self._checkpointer.after_commit()
+        if self._path is not None:
+            checkpointer(self._path).after_commit()
 
     async def rollback(self) -> None:
         self._open().rollback()
