@@ -87,14 +87,12 @@ def services_for(url: str, *, unlimited: bool) -> Services:
     return build_services(config)
 
 
-async def drain(dispatcher: Dispatcher, poll_seconds: float) -> int:
-    """Sweep as the delivery loop does (again at once while there is work); the sweeps made."""
-    sweeps = 0
+async def drain(dispatcher: Dispatcher, poll_seconds: float) -> None:
+    """Sweep as the delivery loop does (again at once while there is work) until all is sent."""
     while True:
         report = await dispatcher.sweep()
-        sweeps += 1
         if report.handled == 0 and report.deferred == 0:
-            return sweeps
+            return
         if report.handled == 0:
             await asyncio.sleep(poll_seconds)
 
