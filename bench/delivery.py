@@ -31,7 +31,6 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -51,7 +50,7 @@ from bot.telegram.application import (  # noqa: E402
     dispatcher_for,
     freeze_start_up_objects,
 )
-from bot.telegram.local_api import LocalBotApi  # noqa: E402
+from bot.telegram.local_api import DistantBotApi, LocalBotApi, most_in_one_second  # noqa: E402
 
 UNLIMITED = 1e9
 WARM_UP = 10
@@ -95,31 +94,6 @@ async def drain(dispatcher: Dispatcher, poll_seconds: float) -> None:
             return
         if report.handled == 0:
             await asyncio.sleep(poll_seconds)
-
-
-class DistantBotApi(LocalBotApi):
-    """The stand-in with a network round trip: half on the way there, half on the way back."""
-
-    def __init__(self, round_trip: float) -> None:
-        super().__init__()
-        self.half = round_trip / 2
-
-    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
-        await asyncio.sleep(self.half)
-        try:
-            return await super().do_request(*args, **kwargs)
-        finally:
-            await asyncio.sleep(self.half)
-
-
-def most_in_one_second(times: list[float]) -> int:
-    times = sorted(times)
-    most, start = 0, 0
-    for end, at in enumerate(times):
-        while at - times[start] > 1.0:
-            start += 1
-        most = max(most, end - start + 1)
-    return most
 
 
 # (a) throughput --------------------------------------------------------

@@ -29,7 +29,13 @@ from bot.db.models import OutboxMessage, Person
 from bot.delivery.dispatcher import EXPIRED, LEASE, RECORD_EVERY, UNREACHABLE, Dispatcher
 from bot.services.outbox import enqueue
 from bot.telegram.application import build_application, dispatcher_for
-from bot.telegram.local_api import ApiCall, ApiFailure, LocalBotApi
+from bot.telegram.local_api import (
+    ApiCall,
+    ApiFailure,
+    DistantBotApi,
+    LocalBotApi,
+    most_in_one_second,
+)
 from bot.telegram.sender import TelegramSender
 from tests.world import count
 
@@ -97,17 +103,6 @@ def sends(api: LocalBotApi) -> list[ApiCall]:
 
 def delivered(api: LocalBotApi) -> Counter[tuple[int, str]]:
     return Counter((int(c.params["chat_id"]), str(c.params["text"])) for c in api.sent())
-
-
-def most_in_one_second(times: list[float]) -> int:
-    """The most calls in any closed one-second window."""
-    times = sorted(times)
-    most, start = 0, 0
-    for end, at in enumerate(times):
-        while at - times[start] > 1.0:
-            start += 1
-        most = max(most, end - start + 1)
-    return most
 
 
 Fault = Callable[[str, dict[str, Any]], ApiFailure | Exception | None]
@@ -458,26 +453,6 @@ async def test_rate_limits_30_a_second_and_1_a_second_per_chat(services, api, di
     assert span < 310 / 30 * 1.1, span
     rows = await outbox(db)
     assert {rows[i].status for i in ids} == {"sent"}  # type: ignore[index]
-
-
-class DistantBotApi(LocalBotApi):
-    """The stand-in behind a real network round trip (half there, half back), on real time."""
-
-    def __init__(self, round_trip: float) -> None:
-        super().__init__()
-        self.half = round_trip / 2
-        self.in_flight = 0
-        self.most_in_flight = 0
-
-    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
-        self.in_flight += 1
-        self.most_in_flight = max(self.most_in_flight, self.in_flight)
-        await asyncio.sleep(self.half)
-        try:
-            return await super().do_request(*args, **kwargs)
-        finally:
-            await asyncio.sleep(self.half)
-            self.in_flight -= 1
 
 
 async def test_sends_overlap_across_network_latency_within_the_limit(services, clock):
