@@ -104,8 +104,7 @@ def settle() -> None:
     (else a full collection, scanning every object the setup made, falls by chance in one run
     and not the other: about 0.1 s, a tenth of the outbox run, was seen)."""
     gc.unfreeze()
-    gc.collect()
-    gc.freeze()
+    freeze_start_up_objects()
 
 
 async def throughput(url: str, messages: int, repeats: int, profile: str | None) -> float:

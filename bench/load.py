@@ -74,7 +74,11 @@ from bot.core import Services, build_services  # noqa: E402
 from bot.db.database import Database  # noqa: E402
 from bot.db.models import Activity, Booking, Library, LibrarySession, Person  # noqa: E402
 from bot.demo import ACTIVITIES, read_libraries  # noqa: E402
-from bot.telegram.application import LOCAL_TOKEN, build_application  # noqa: E402
+from bot.telegram.application import (  # noqa: E402
+    LOCAL_TOKEN,
+    build_application,
+    freeze_start_up_objects,
+)
 from bot.telegram.local_api import LocalBotApi, Shown  # noqa: E402
 from bot.telegram.local_chat import LocalUser  # noqa: E402
 
@@ -746,8 +750,7 @@ async def main(args: argparse.Namespace) -> int:
             await echo_run(
                 echoer, echo_api, [12] * args.warmup, args.concurrency, ECHO_IDS + 900_000, "w"
             )
-            gc.collect()
-            gc.freeze()  # the filled data and warm-up leftovers: not rescanned while timing
+            freeze_start_up_objects()  # the filled data and warm-up: not rescanned when timing
 
             profiler = cProfile.Profile() if args.profile else None
             cuppa, echo_result, residents = await measure(
