@@ -110,8 +110,10 @@ class Checkpointer:
             if self._connection is None:
                 self._connection = sqlite3.connect(self._database, timeout=0)
             self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        except sqlite3.Error as error:  # e.g. busy: the next commit's checkpoint catches up
-            log.info("SQLite checkpoint skipped: %s", error)
+        except sqlite3.Error as error:
+            # Routine, not news: busy while another connection closes or another program
+            # writes; the next commit's checkpoint (or the last connection's close) catches up.
+            log.debug("SQLite checkpoint skipped: %s", error)
 
     def _close_connection(self) -> None:
         if self._connection is not None:
