@@ -61,12 +61,17 @@ class LocalUser:
         return self.screen()[-1]
 
     async def send(self, text: str) -> list[Shown]:
-        """Type and send a message; a leading /word is a command, as Telegram marks it."""
+        """Type and send a message."""
+        return await self.deliver(self.typed(text))
+
+    def typed(self, text: str) -> dict[str, Any]:
+        """The update Telegram sends when the person types this; a leading /word is a
+        command, as Telegram marks it."""
         message = self._message(text=text)
         if text.startswith("/"):
             command = text.split()[0]
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
-        return await self.deliver({"message": message})
+        return {"message": message}
 
     async def share_location(self, latitude: float, longitude: float) -> list[Shown]:
         location = {"latitude": latitude, "longitude": longitude}
