@@ -41,11 +41,16 @@ def clean_name(name: str) -> str:
     return " ".join(printable.split())[:NAME_LIMIT]
 
 
-# Built once: nearly every update runs it, and building it each time cost more than running it.
+# Built once: nearly every update runs these, and building them each time cost more than
+# running them.
 _PERSON_BY_TELEGRAM_ID = (
     select(Person)
     .where(Person.telegram_id == bindparam("telegram_id"))
     .options(joinedload(Person.home_library))
+)
+
+_SET_AWAITING = (
+    update(Person).where(Person.id == bindparam("person_id")).values(awaiting=bindparam("awaiting"))
 )
 
 
@@ -106,9 +111,7 @@ class People:
         """Remember which question typed text answers next (None: no question open). Nearly
         every step of a conversation sets it, so it is one statement and reads nothing back."""
         async with self._db.transaction() as session:
-            await session.execute(
-                update(Person).where(Person.id == person_id).values(awaiting=awaiting)
-            )
+            await session.execute(_SET_AWAITING, {"person_id": person_id, "awaiting": awaiting})
 
     async def _update(self, person_id: int, **values: object) -> PersonView | None:
         """Change these columns in one statement, then read the profile back as it now is."""
