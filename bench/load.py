@@ -22,16 +22,22 @@ the wall time of the whole run gives updates per second.
 
 In the same run, the baseline: a bare python-telegram-bot `Application` with one MessageHandler
 that echoes the text back, on a fresh stand-in, handling the same number of updates (the same
-count per simulated person) with the same concurrency; the two alternate in --rounds rounds
-(default 5), so other work on the machine (its load average is printed) falls on both alike.
+count per simulated person) with the same concurrency. And the Telegram floor: every update of
+the Cuppa run sent again, as many at a time, to a bare `Application` that makes exactly the Bot
+API calls Cuppa made for it (the same texts and keyboards) and nothing else. It is as fast as
+any bot sending Cuppa's replies through python-telegram-bot can be, so floor/echo is the
+ceiling of the Cuppa/echo ratio, and Cuppa's time less the floor's is its own work (the
+database, the logic, building the messages). The three alternate in --rounds rounds (default
+5), so other work on the machine (its load average is printed) falls on all alike.
 --profile writes a cProfile of the Cuppa run; --sql-stats times every SQL statement of the
-one-at-a-time pass. Printed: both rates and p50/p95, the ratio
-of the rates (target: at least 0.3) and, on SQLite, the p95 verdict (target: under 25 ms). A
-shorter pass with one person at a time (--solo conversations) shows the handling time without
-queueing behind the other residents, and a per-step table shows which steps cost most. (With
-N residents at a time who never pause, every update also waits for the others: one process,
-and on SQLite one transaction at a time. So the handling time is about N / the rate, Little's
-law, and a p95 under 25 ms at 20 at a time needs well over 800 updates a second.)
+one-at-a-time pass, and how long each step holds a connection. Printed: the three rates and
+p50/p95, the ratio of Cuppa's rate to the echo's (target: at least 0.3), floor/echo, Cuppa's own
+work an update and, on SQLite, the p95 verdict (target: under 25 ms). A shorter pass with one
+person at a time (--solo conversations) shows the handling time without queueing behind the
+other residents, and a per-step table shows which steps cost most. (With N residents at a time
+who never pause, every update also waits for the others: one process, and on SQLite one
+transaction at a time. So the handling time is about N / the rate, Little's law; the p95 here
+is about twice that, so a p95 under 25 ms at 20 at a time needs about 1,600 updates a second.)
 
 With --database-url (PostgreSQL), a scratch database is created on that server and dropped after
 (VACUUM ANALYZEd after the bulk load, as autovacuum would soon do on a live server).
@@ -53,6 +59,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import time as wall_time
@@ -64,8 +71,14 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import event, func, insert, select, text  # noqa: E402
-from telegram import Update  # noqa: E402
-from telegram.ext import Application, ContextTypes, MessageHandler, filters  # noqa: E402
+from telegram import InlineKeyboardMarkup, Update  # noqa: E402
+from telegram.ext import (  # noqa: E402
+    Application,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
 from bench.scratch import scratch_database  # noqa: E402
 from bot.clock import at_local  # noqa: E402
@@ -323,10 +336,29 @@ async def run_pool(jobs: Sequence[Callable[[], Awaitable[None]]], concurrency: i
 
 _query_ids = itertools.count(1)
 CURRENT_STEP = [""]  # the step being timed, for --sql-stats (read only one at a time)
+# the Bot API calls the current update made (Cuppa run), or is to make (floor run)
+BOT_API_CALLS: ContextVar[list[tuple[str, dict[str, Any]]]] = ContextVar("bot_api_calls")
 
 
 class StepFailed(AssertionError):
     """The bot did not show what a resident expected at this step."""
+
+
+class RecordingBotApi(LocalBotApi):
+    """The Cuppa run's stand-in, which also notes the Bot API calls each update made (into
+    the list in BOT_API_CALLS), for the floor run to make again."""
+
+    async def do_request(
+        self, url: str, method: str, request_data: Any = None, *args: Any, **kwargs: Any
+    ) -> tuple[int, bytes]:  # type: ignore[override]
+        calls = BOT_API_CALLS.get(None)
+        if calls is not None and request_data is not None:
+            calls.append((url.rsplit("/", 1)[-1], request_data.parameters))
+        return await super().do_request(url, method, request_data, *args, **kwargs)
+
+
+Script = list[tuple[str, dict[str, Any], list[tuple[str, dict[str, Any]]]]]
+"""Per update: its step, the update as sent, and the Bot API calls the bot made for it."""
 
 
 class Resident:
@@ -349,12 +381,26 @@ class Resident:
         self.seen: dict[int, Shown] = {}  # message id → how it looks now
         self.updates = 0
         self.outcome = ""
+        self.script: Script = []
 
-    async def _timed(self, step: str, action: Awaitable[list[Shown]]) -> list[Shown]:
+    async def deliver(
+        self,
+        step: str,
+        payload: dict[str, Any],
+        calls: list[tuple[str, dict[str, Any]]] | None = None,
+    ) -> list[Shown]:
+        """One update, timed; it and its Bot API calls (noted by the Cuppa run's stand-in, or
+        given to the floor run's application to make) go in the script."""
         CURRENT_STEP[0] = step
-        started = time.perf_counter()
-        replies = await action
-        self.timings.add(step, time.perf_counter() - started)
+        calls = [] if calls is None else calls
+        token = BOT_API_CALLS.set(calls)
+        try:
+            started = time.perf_counter()
+            replies = await self.user.deliver(payload)
+            self.timings.add(step, time.perf_counter() - started)
+        finally:
+            BOT_API_CALLS.reset(token)
+        self.script.append((step, payload, calls))
         self.updates += 1
         for shown in replies:
             self.seen[shown.message_id] = shown
@@ -363,7 +409,7 @@ class Resident:
         return replies
 
     async def send(self, step: str, text: str) -> Shown:
-        replies = await self._timed(step, self.user.send(text))
+        replies = await self.deliver(step, self.user.typed(text))
         return replies[-1]
 
     def find(self, wanted: Callable[[str, str], bool]) -> tuple[Shown, str] | None:
@@ -387,7 +433,7 @@ class Resident:
             "data": data,
             "message": self.api.message_json(shown),
         }
-        replies = await self._timed(step, self.user.deliver({"callback_query": query}))
+        replies = await self.deliver(step, {"callback_query": query})
         return replies[-1]
 
     async def onboard(self) -> None:
@@ -512,7 +558,6 @@ async def cuppa_run(
     plan: Sequence[tuple[int, bool]],
     concurrency: int,
     seed: int,
-    name: str,
     profiler: cProfile.Profile | None = None,
 ) -> tuple[RunResult, list[Resident]]:
     timings = Timings()
@@ -531,18 +576,19 @@ async def cuppa_run(
     if profiler:
         profiler.disable()
     updates = sum(resident.updates for resident in residents)
-    return RunResult(name, updates, seconds, timings), residents
+    return RunResult("", updates, seconds, timings), residents
 
 
 async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.message.reply_text(update.message.text)  # type: ignore[union-attr]
 
 
-def echo_application(api: LocalBotApi) -> Any:
+def bare_application(api: LocalBotApi, handler: Any) -> Any:
+    """A python-telegram-bot `Application` on this stand-in with this one handler."""
     application = (
         Application.builder().token(LOCAL_TOKEN).request(api).get_updates_request(api).build()
     )
-    application.add_handler(MessageHandler(filters.TEXT, echo))
+    application.add_handler(handler)
     return application
 
 
@@ -552,7 +598,6 @@ async def echo_run(
     counts: Sequence[int],
     concurrency: int,
     base_id: int,
-    name: str,
 ) -> RunResult:
     """The same number of updates per person as the Cuppa run, each a text echoed back."""
     timings = Timings()
@@ -571,7 +616,63 @@ async def echo_run(
     ]
     gc.collect()
     seconds = await run_pool(jobs, concurrency)
-    return RunResult(name, sum(counts), seconds, timings)
+    return RunResult("", sum(counts), seconds, timings)
+
+
+class FloorBotApi(LocalBotApi):
+    """The floor run's stand-in: it edits whatever message it is asked to (the replayed edits
+    name messages that the Cuppa run's stand-in holds)."""
+
+    def _find(self, params: dict[str, Any]) -> Shown:
+        return Shown(int(params.get("message_id", 0)), int(params.get("chat_id", 0)), "")
+
+
+async def make_the_same_calls(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    for method, params in BOT_API_CALLS.get():
+        await getattr(context.bot, method)(**params)
+
+
+def with_keyboards(calls: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    """The recorded calls with their inline keyboards as python-telegram-bot objects again, as
+    a handler passes them (built before the floor run: building them is the bot's work)."""
+    return [
+        (
+            method,
+            {
+                name: InlineKeyboardMarkup.de_json(value, None)
+                if name == "reply_markup" and "inline_keyboard" in value
+                else value
+                for name, value in params.items()
+            },
+        )
+        for method, params in calls
+    ]
+
+
+async def floor_run(
+    application: Any, api: LocalBotApi, residents: Sequence[Resident], concurrency: int
+) -> RunResult:
+    """The Telegram floor: each update of the Cuppa run sent again, in the same order and as
+    many at a time, to a bare application that makes the same Bot API calls Cuppa made for it
+    (the same texts and keyboards) and nothing else: no database, no logic. No bot making
+    these calls through python-telegram-bot can be faster."""
+    timings = Timings()
+    people = [
+        (
+            Resident(application, api, resident.user.user_id, "", resident.rng, timings),
+            [(step, payload, with_keyboards(calls)) for step, payload, calls in resident.script],
+        )
+        for resident in residents
+    ]
+
+    async def replay(person: Resident, script: Script) -> None:
+        for step, payload, calls in script:
+            await person.deliver(step, payload, calls)
+
+    jobs = [(lambda p=person, s=script: replay(p, s)) for person, script in people]
+    gc.collect()
+    seconds = await run_pool(jobs, concurrency)
+    return RunResult("", sum(person.updates for person, _ in people), seconds, timings)
 
 
 def merge(results: Sequence[RunResult], name: str) -> RunResult:
@@ -584,34 +685,69 @@ def merge(results: Sequence[RunResult], name: str) -> RunResult:
     return RunResult(name, updates, sum(result.seconds for result in results), timings)
 
 
+@dataclass
+class Bots:
+    """The applications measured side by side, each on a stand-in of its own."""
+
+    cuppa: Any
+    cuppa_api: LocalBotApi
+    floor: Any
+    floor_api: LocalBotApi
+    echo: Any
+    echo_api: LocalBotApi
+
+    @classmethod
+    def build(cls, services: Services) -> Bots:
+        cuppa_api, floor_api, echo_api = RecordingBotApi(), FloorBotApi(), LocalBotApi()
+        return cls(
+            build_application(services, request=cuppa_api),
+            cuppa_api,
+            bare_application(floor_api, TypeHandler(Update, make_the_same_calls)),
+            floor_api,
+            bare_application(echo_api, MessageHandler(filters.TEXT, echo)),
+            echo_api,
+        )
+
+    @property
+    def applications(self) -> tuple[Any, ...]:
+        return self.cuppa, self.floor, self.echo
+
+
+@dataclass
+class Measured:
+    cuppa: RunResult
+    floor: RunResult
+    echo: RunResult
+    residents: list[Resident]
+
+
 async def measure(
-    application: Any,
-    api: LocalBotApi,
-    echoer: Any,
-    echo_api: LocalBotApi,
+    bots: Bots,
     plan: Sequence[tuple[int, bool]],
     concurrency: int,
     rounds: int,
     seed: int,
     profiler: cProfile.Profile | None,
-) -> tuple[RunResult, RunResult, list[Resident]]:
-    """The Cuppa run and the echo run in alternating rounds (so a change in the machine's
-    load falls on both alike), each echo round the same updates per person as the Cuppa round
-    before it; the rounds' times and updates are summed."""
-    cuppa_rounds, echo_rounds, residents = [], [], []
+) -> Measured:
+    """The Cuppa run, the floor run and the echo run in alternating rounds (so a change in the
+    machine's load falls on all alike), each floor and echo round the same updates per person
+    as the Cuppa round before it; the rounds' times and updates are summed."""
+    cuppa_rounds, floor_rounds, echo_rounds, residents = [], [], [], []
     size = -(-len(plan) // max(1, rounds))
     for number, start in enumerate(range(0, len(plan), size)):
         part, people = await cuppa_run(
-            application, api, plan[start : start + size], concurrency, seed, "", profiler
+            bots.cuppa, bots.cuppa_api, plan[start : start + size], concurrency, seed, profiler
         )
+        cuppa_rounds.append(part)
+        floor_rounds.append(await floor_run(bots.floor, bots.floor_api, people, concurrency))
         counts = [person.updates for person in people]
         base = ECHO_IDS + 100_000 * number + (50_000 if concurrency == 1 else 0)
-        echo_rounds.append(await echo_run(echoer, echo_api, counts, concurrency, base, ""))
-        cuppa_rounds.append(part)
+        echo_rounds.append(await echo_run(bots.echo, bots.echo_api, counts, concurrency, base))
         residents += people
     at_a_time = "one at a time" if concurrency == 1 else f"{concurrency} at a time"
-    return (
+    return Measured(
         merge(cuppa_rounds, f"Cuppa ({at_a_time})"),
+        merge(floor_rounds, f"Telegram floor ({at_a_time})"),
         merge(echo_rounds, f"echo bot ({at_a_time})"),
         residents,
     )
@@ -621,21 +757,33 @@ async def measure(
 
 
 class SqlStats:
-    """Time per SQL statement (its text), and statements and transactions per step, from the
+    """Time per SQL statement (its text), and per step the statements, the transactions, the
+    time in the driver and the time a connection was held (from the pool's checkout to its
+    checkin: the driver and everything SQLAlchemy and the services do in between), from the
     engine's events."""
 
     def __init__(self, db: Database) -> None:
         self.totals: dict[str, list[float]] = defaultdict(list)
-        self.steps: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0.0])
+        self.steps: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0.0, 0.0])
         self.enabled = False
         engine = db.engine.sync_engine
         event.listen(engine, "before_cursor_execute", self._before)
         event.listen(engine, "after_cursor_execute", self._after)
         event.listen(engine, "begin", self._begin)
+        event.listen(engine, "checkout", self._checkout)
+        event.listen(engine, "checkin", self._checkin)
 
     def _begin(self, conn: Any) -> None:
         if self.enabled:
             self.steps[CURRENT_STEP[0]][1] += 1
+
+    def _checkout(self, dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        record.info["bench_checked_out"] = time.perf_counter()
+
+    def _checkin(self, dbapi_connection: Any, record: Any) -> None:
+        started = record.info.pop("bench_checked_out", None)
+        if self.enabled and started is not None:
+            self.steps[CURRENT_STEP[0]][3] += time.perf_counter() - started
 
     def _before(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         conn.info.setdefault("bench_started", []).append(time.perf_counter())
@@ -650,13 +798,21 @@ class SqlStats:
 
     def print_steps(self, result: RunResult) -> None:
         print(f"    SQL per update, by step ({result.name}):")
-        print(f"    {'step':<12} {'statements':>10} {'transactions':>12} {'SQL ms':>8}")
+        print(
+            f"    {'step':<12} {'statements':>10} {'transactions':>12} {'driver ms':>9}"
+            f" {'connection held ms':>18}"
+        )
         for step, times in sorted(result.timings.by_step.items(), key=lambda item: item[0]):
-            statements, transactions, seconds = self.steps.get(step, [0, 0, 0.0])
+            statements, transactions, seconds, held = self.steps.get(step, [0, 0, 0.0, 0.0])
             print(
                 f"    {step:<12} {statements / len(times):10.1f} {transactions / len(times):12.1f}"
-                f" {1000 * seconds / len(times):8.2f}"
+                f" {1000 * seconds / len(times):9.2f} {1000 * held / len(times):18.2f}"
             )
+        held = sum(step[3] for step in self.steps.values())
+        print(
+            f"    a connection held, an update: {1e6 * held / result.updates:.0f} µs"
+            f" of the {1e6 * result.seconds / result.updates:.0f} µs Cuppa took"
+        )
 
     def print(self, top: int = 15) -> None:
         rows = sorted(self.totals.items(), key=lambda item: -sum(item[1]))
@@ -679,6 +835,24 @@ def print_run(result: RunResult) -> None:
     print(
         f"    {result.name:<34}: {result.rate:8,.0f} updates/s ({result.updates:,} updates in"
         f" {result.seconds:.2f} s); p50 {result.p50_ms:6.2f} ms, p95 {result.p95_ms:6.2f} ms"
+    )
+
+
+def print_runs(measured: Measured) -> None:
+    """The three runs, and what the floor says: how near python-telegram-bot alone would come
+    to the echo bot with Cuppa's replies, and what Cuppa's own work (the database, the logic,
+    building the messages) adds to each update."""
+    for result in (measured.cuppa, measured.floor, measured.echo):
+        print_run(result)
+    floor, echo = measured.floor, measured.echo
+    own_us = 1e6 / measured.cuppa.rate - 1e6 / floor.rate
+    print(
+        f"    ratio floor/echo (updates/s)      : {floor.rate / echo.rate:8.3f}"
+        f"  (the most a bot sending Cuppa's replies through python-telegram-bot can reach)"
+    )
+    print(
+        f"    Cuppa's own work an update        : {own_us:8.0f} µs"
+        f" (its time less the floor's: {1e6 / measured.cuppa.rate:.0f} − {1e6 / floor.rate:.0f})"
     )
 
 
@@ -736,54 +910,33 @@ async def main(args: argparse.Namespace) -> int:
         )
         sql = SqlStats(db) if args.sql_stats else None
 
-        api = LocalBotApi()
-        application = build_application(services, request=api)
-        echo_api = LocalBotApi()
-        echoer = echo_application(echo_api)
-        await application.initialize()
-        await echoer.initialize()
+        bots = Bots.build(services)
+        for application in bots.applications:
+            await application.initialize()
         try:
-            # Warm both up (imports, caches, connection pools) before anything is timed.
-            warm, _ = await cuppa_run(
-                application, api, warm_plan, args.concurrency, args.seed, "warm-up"
-            )
-            await echo_run(
-                echoer, echo_api, [12] * args.warmup, args.concurrency, ECHO_IDS + 900_000, "w"
-            )
+            # Warm all up (imports, caches, connection pools) before anything is timed.
+            await measure(bots, warm_plan, args.concurrency, 1, args.seed, None)
             freeze_start_up_objects()  # the filled data and warm-up: not rescanned when timing
 
             profiler = cProfile.Profile() if args.profile else None
-            cuppa, echo_result, residents = await measure(
-                application,
-                api,
-                echoer,
-                echo_api,
-                plan,
-                args.concurrency,
-                args.rounds,
-                args.seed,
-                profiler,
-            )
-            solo_cuppa = solo_echo = None
+            crowd = await measure(bots, plan, args.concurrency, args.rounds, args.seed, profiler)
+            solo = None
             if args.solo:
                 if sql:  # one at a time, so each statement's time is its own
                     sql.enabled = True
-                solo_cuppa, solo_echo, _ = await measure(
-                    application, api, echoer, echo_api, solo_plan, 1, 1, args.seed + 1, None
-                )
+                solo = await measure(bots, solo_plan, 1, 1, args.seed + 1, None)
                 if sql:
                     sql.enabled = False
         finally:
             gc.unfreeze()
-            await echoer.shutdown()
-            await application.shutdown()
+            for application in bots.applications:
+                await application.shutdown()
 
         made = await count_new_bookings(db)
         await db.dispose()
-    del warm
 
     outcomes: dict[str, int] = defaultdict(int)
-    for resident in residents:
+    for resident in crowd.residents:
         outcomes[resident.outcome.split("!")[0].split(",")[0][:40]] += 1
     newcomers = sum(1 for _, new in plan if new)
     print(
@@ -791,9 +944,9 @@ async def main(args: argparse.Namespace) -> int:
         f" {args.concurrency} at a time; bookings by newcomers in the database: {dict(made)}"
     )
     print(f"    outcomes: {dict(outcomes)}; at the end, {load_average()}")
-    print_run(cuppa)
-    print_run(echo_result)
-    ratio = cuppa.rate / echo_result.rate
+    cuppa = crowd.cuppa
+    print_runs(crowd)
+    ratio = cuppa.rate / crowd.echo.rate
     verdict = "ok" if ratio >= RATIO_TARGET else "BELOW TARGET"
     print(
         f"    ratio Cuppa/echo (updates/s)      : {ratio:8.3f}"
@@ -808,25 +961,24 @@ async def main(args: argparse.Namespace) -> int:
             f" (target < {P95_TARGET_MS:g} ms: {verdict})"
         )
         ok = ok and good
-    if solo_cuppa and solo_echo:
-        print_run(solo_cuppa)
-        print_run(solo_echo)
+    if solo:
+        print_runs(solo)
         if args.database_url is None:
             # (not the target's verdict: the figure without queueing behind other residents)
-            mark = "under" if solo_cuppa.p95_ms < P95_TARGET_MS else "over"
+            mark = "under" if solo.cuppa.p95_ms < P95_TARGET_MS else "over"
             print(
-                f"    Cuppa p95 one at a time           : {solo_cuppa.p95_ms:8.2f} ms"
+                f"    Cuppa p95 one at a time           : {solo.cuppa.p95_ms:8.2f} ms"
                 f" ({mark} {P95_TARGET_MS:g} ms)"
             )
     print_steps(cuppa)
-    if solo_cuppa:
-        print_steps(solo_cuppa)
+    if solo:
+        print_steps(solo.cuppa)
     if errors.messages:
         print(f"    {len(errors.messages)} errors logged, e.g. {errors.messages[0]!r}")
         ok = False
     if sql:
-        if solo_cuppa:
-            sql.print_steps(solo_cuppa)
+        if solo:
+            sql.print_steps(solo.cuppa)
         sql.print()
     if profiler and args.profile:
         profiler.dump_stats(args.profile)
