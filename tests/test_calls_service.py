@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import timedelta
 
@@ -13,6 +12,7 @@ from bot.db.models import CallBooking, CallOffer, OutboxMessage, Person
 from bot.services import calls as calls_module
 from bot.services.calls import Accepted
 from bot.services.views import WindowView
+from tests.loop_ticks import loop_ticks
 from tests.world import approved_volunteer
 
 PHONE = "01603 774774"
@@ -123,16 +123,7 @@ async def test_matching_runs_beside_the_bot_not_in_its_way(services, desk, monke
         return real_match(*args)
 
     monkeypatch.setattr(calls_module, "match", slow_match)
-    ticks = 0
-
-    async def bot_goes_on() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.01)
-            ticks += 1
-
-    ticker = asyncio.create_task(bot_goes_on())
-    report = await services.calls.run_matching()
-    ticker.cancel()
+    async with loop_ticks(every=0.01) as ticks:
+        report = await services.calls.run_matching()
     assert report.offered == 1
-    assert ticks >= 10, f"the event loop ran {ticks} times in 0.3 s of matching"
+    assert ticks.count >= 10, f"the event loop ran {ticks.count} times in 0.3 s of matching"

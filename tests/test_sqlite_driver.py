@@ -16,6 +16,7 @@ from sqlalchemy import func, select, text
 from bot.db import sqlite_in_loop
 from bot.db.database import Database
 from bot.db.models import Library
+from tests.loop_ticks import loop_ticks
 
 
 @pytest.fixture
@@ -82,22 +83,13 @@ async def test_another_programs_lock_is_waited_for_while_the_bot_goes_on(sqlite_
     db, path = sqlite_db
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # e.g. the sqlite3 shell in the middle of a change
-    ticks = 0
-
-    async def bot_goes_on() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.005)
-            ticks += 1
-
-    ticker = asyncio.create_task(bot_goes_on())
-    writer = asyncio.create_task(add_library(db, "Diss Library"))
-    await asyncio.sleep(0.2)
+    async with loop_ticks(every=0.005) as ticks:
+        writer = asyncio.create_task(add_library(db, "Diss Library"))
+        await asyncio.sleep(0.2)
     assert not writer.done(), "the write waits for the other program"
-    assert ticks >= 10, "and the event loop is not blocked meanwhile"
+    assert ticks.count >= 10, "and the event loop is not blocked meanwhile"
     other.execute("COMMIT")
     await asyncio.wait_for(writer, timeout=5)
-    ticker.cancel()
     assert await libraries(db) == 1
     other.close()
 
