@@ -225,9 +225,7 @@ class InLoopConnection:
         self._open().rollback()
 
     async def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        self.stop()
 
     def stop(self) -> None:
         """Terminate (SQLAlchemy's force-close after an error): closing is immediate here."""
