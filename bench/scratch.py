@@ -23,7 +23,7 @@ async def scratch_database(server_url: str | None, label: str = "bench") -> Asyn
         return
     import asyncpg
 
-    admin = server_url.replace("postgresql+asyncpg://", "postgresql://")
+    admin = asyncpg_dsn(server_url)
     name = f"cuppa_{label}_{uuid.uuid4().hex[:10]}"
     connection = await asyncpg.connect(admin)
     try:
@@ -40,6 +40,11 @@ async def scratch_database(server_url: str | None, label: str = "bench") -> Asyn
             await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await connection.close()
+
+
+def asyncpg_dsn(url: str) -> str:
+    """SQLAlchemy's URL of a PostgreSQL database as asyncpg itself takes it."""
+    return url.replace("postgresql+asyncpg://", "postgresql://")
 
 
 async def migrate(url: str) -> None:

@@ -32,7 +32,7 @@ from sqlalchemy import bindparam, insert, select, update  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench.load import services_for  # noqa: E402
-from bench.scratch import scratch_database  # noqa: E402
+from bench.scratch import asyncpg_dsn, scratch_database  # noqa: E402
 from bot.db.models import Person  # noqa: E402
 from bot.services.people import load_person  # noqa: E402
 
@@ -82,7 +82,7 @@ async def bare_driver(url: str, telegram_id: int, person_id: int) -> tuple[Work,
         return read, write, close
     import asyncpg
 
-    pg = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    pg = await asyncpg.connect(asyncpg_dsn(url))
 
     async def pg_read() -> None:
         async with pg.transaction():
